@@ -1,0 +1,1 @@
+"""statusapp: self-hosted status pages with live updates."""

@@ -1,0 +1,29 @@
+"""Errors a domain operation raises; adapters turn them into field messages or 4xx answers."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base of every error an operation raises on purpose; nothing was written."""
+
+
+class ValidationError(DomainError):
+    """Bad input. `errors` maps a field name to a message a person can act on."""
+
+    def __init__(self, errors: dict[str, str]):
+        self.errors = dict(errors)
+        super().__init__("; ".join(f"{k}: {v}" for k, v in self.errors.items()))
+
+    @classmethod
+    def one(cls, field: str, message: str) -> "ValidationError":
+        return cls({field: message})
+
+
+class NotFound(DomainError):
+    def __init__(self, what: str, ident: object = None):
+        self.what = what
+        super().__init__(f"{what} not found" if ident is None else f"{what} {ident} not found")
+
+
+class AuthError(DomainError):
+    """Wrong credentials, expired session, or too many attempts."""

@@ -1,0 +1,238 @@
+"""Operations on services (Statuspage components) and their groups."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import func, select
+
+from statusapp.domain.base import Actor, unit_of_work
+from statusapp.domain.errors import NotFound
+from statusapp.domain.servicestatus import recompute_services
+from statusapp.domain.validation import Errors, clean_enum, clean_slug, clean_text
+from statusapp.enums import ChangeCause, ServiceStatus
+from statusapp.models import Service, ServiceGroup, ServiceStatusChange, utcnow
+
+_MISSING: Any = object()
+
+
+def _get_service(session, actor: Actor, service_id: int) -> Service:
+    svc = session.get(Service, service_id)
+    if svc is None or svc.organization_id != actor.organization_id:
+        raise NotFound("service", service_id)
+    return svc
+
+
+def _get_group(session, actor: Actor, group_id: int) -> ServiceGroup:
+    grp = session.get(ServiceGroup, group_id)
+    if grp is None or grp.organization_id != actor.organization_id:
+        raise NotFound("group", group_id)
+    return grp
+
+
+def _check_group(session, actor: Actor, errors: Errors, group_id: int | None) -> int | None:
+    if group_id in (None, "", 0):
+        return None
+    grp = session.get(ServiceGroup, int(group_id))
+    if grp is None or grp.organization_id != actor.organization_id:
+        errors.add("group_id", "Unknown group.")
+        return None
+    return grp.id
+
+
+def create_group(*, actor: Actor, name: str, description: str = "") -> ServiceGroup:
+    errors = Errors()
+    name = clean_text(errors, "name", name, max_len=200, required=True)
+    description = clean_text(errors, "description", description, max_len=2000)
+    errors.raise_if_any()
+    with unit_of_work() as uow:
+        pos = uow.session.exec(
+            select(func.coalesce(func.max(ServiceGroup.position), -1)).where(
+                ServiceGroup.organization_id == actor.organization_id
+            )
+        ).one()
+        grp = ServiceGroup(organization_id=actor.organization_id, name=name, description=description, position=pos + 1)
+        uow.session.add(grp)
+        uow.session.flush()
+        uow.announce(actor.organization_id, "group.created", group_id=grp.id)
+    return grp
+
+
+def update_group(*, actor: Actor, group_id: int, name: str = _MISSING, description: str = _MISSING) -> ServiceGroup:
+    errors = Errors()
+    with unit_of_work() as uow:
+        grp = _get_group(uow.session, actor, group_id)
+        if name is not _MISSING:
+            grp.name = clean_text(errors, "name", name, max_len=200, required=True)
+        if description is not _MISSING:
+            grp.description = clean_text(errors, "description", description, max_len=2000)
+        errors.raise_if_any()
+        uow.session.add(grp)
+        uow.announce(actor.organization_id, "group.updated", group_id=grp.id)
+    return grp
+
+
+def delete_group(*, actor: Actor, group_id: int) -> None:
+    """Delete a group; its services stay, ungrouped."""
+    with unit_of_work() as uow:
+        grp = _get_group(uow.session, actor, group_id)
+        for svc in uow.session.exec(select(Service).where(Service.group_id == grp.id)):
+            svc.group_id = None
+            uow.session.add(svc)
+        uow.session.delete(grp)
+        uow.announce(actor.organization_id, "group.deleted", group_id=group_id)
+
+
+def reorder_groups(*, actor: Actor, group_ids: list[int]) -> None:
+    with unit_of_work() as uow:
+        groups = [_get_group(uow.session, actor, gid) for gid in group_ids]
+        for pos, grp in enumerate(groups):
+            grp.position = pos
+            uow.session.add(grp)
+        uow.announce(actor.organization_id, "group.reordered", group_ids=list(group_ids))
+
+
+def create_service(
+    *,
+    actor: Actor,
+    name: str,
+    slug: str,
+    description: str = "",
+    group_id: int | None = None,
+    manual_status: str = ServiceStatus.operational.value,
+) -> Service:
+    errors = Errors()
+    name = clean_text(errors, "name", name, max_len=200, required=True)
+    slug = clean_slug(errors, "slug", slug)
+    description = clean_text(errors, "description", description, max_len=2000)
+    status = clean_enum(errors, "manual_status", manual_status, ServiceStatus)
+    with unit_of_work() as uow:
+        s = uow.session
+        gid = _check_group(s, actor, errors, group_id)
+        if slug and "slug" not in errors.errors and s.exec(
+            select(Service).where(Service.organization_id == actor.organization_id, Service.slug == slug)
+        ).first():
+            errors.add("slug", f"A service with slug '{slug}' already exists.")
+        errors.raise_if_any()
+        pos = s.exec(
+            select(func.coalesce(func.max(Service.position), -1)).where(Service.organization_id == actor.organization_id)
+        ).one()
+        svc = Service(
+            organization_id=actor.organization_id,
+            name=name,
+            slug=slug,
+            description=description,
+            group_id=gid,
+            position=pos + 1,
+            manual_status=status.value,
+            status=ServiceStatus.operational.value,
+        )
+        s.add(svc)
+        s.flush()
+        # The first history row: the service exists from now, in this status.
+        s.add(
+            ServiceStatusChange(
+                organization_id=actor.organization_id,
+                service_id=svc.id,
+                service_name=svc.name,
+                from_status=None,
+                to_status=svc.status,
+                cause=ChangeCause.manual.value,
+                actor_user_id=actor.user_id,
+            )
+        )
+        recompute_services(uow, [svc], actor=actor, cause=ChangeCause.manual)
+        uow.announce(actor.organization_id, "service.created", service_id=svc.id)
+    return svc
+
+
+def update_service(
+    *,
+    actor: Actor,
+    service_id: int,
+    name: str = _MISSING,
+    slug: str = _MISSING,
+    description: str = _MISSING,
+    group_id: int | None = _MISSING,
+) -> Service:
+    errors = Errors()
+    with unit_of_work() as uow:
+        s = uow.session
+        svc = _get_service(s, actor, service_id)
+        if name is not _MISSING:
+            svc.name = clean_text(errors, "name", name, max_len=200, required=True)
+        if slug is not _MISSING:
+            new_slug = clean_slug(errors, "slug", slug)
+            if new_slug != svc.slug and "slug" not in errors.errors and s.exec(
+                select(Service).where(Service.organization_id == actor.organization_id, Service.slug == new_slug)
+            ).first():
+                errors.add("slug", f"A service with slug '{new_slug}' already exists.")
+            svc.slug = new_slug
+        if description is not _MISSING:
+            svc.description = clean_text(errors, "description", description, max_len=2000)
+        if group_id is not _MISSING:
+            svc.group_id = _check_group(s, actor, errors, group_id)
+        errors.raise_if_any()
+        svc.updated_at = utcnow()
+        s.add(svc)
+        uow.announce(actor.organization_id, "service.updated", service_id=svc.id)
+    return svc
+
+
+def set_manual_status(*, actor: Actor, service_id: int, status: str) -> Service:
+    """Set the status an admin (or the monitor, via actor.source) declares for a service.
+
+    The displayed status stays the worst of this and every active incident's impact.
+    """
+    errors = Errors()
+    new = clean_enum(errors, "status", status, ServiceStatus)
+    errors.raise_if_any()
+    with unit_of_work() as uow:
+        svc = _get_service(uow.session, actor, service_id)
+        svc.manual_status = new.value
+        uow.session.add(svc)
+        changes = recompute_services(uow, [svc], actor=actor, cause=actor.source)
+        uow.announce(
+            actor.organization_id, "service.status_set", service_id=svc.id, manual_status=new.value, changes=changes
+        )
+    return svc
+
+
+def delete_service(*, actor: Actor, service_id: int) -> None:
+    """Delete a service; its status history is kept (service_id set null, name kept)."""
+    with unit_of_work() as uow:
+        svc = _get_service(uow.session, actor, service_id)
+        uow.session.delete(svc)
+        uow.announce(actor.organization_id, "service.deleted", service_id=service_id)
+
+
+def reorder_services(*, actor: Actor, service_ids: list[int]) -> None:
+    with unit_of_work() as uow:
+        services = [_get_service(uow.session, actor, sid) for sid in service_ids]
+        for pos, svc in enumerate(services):
+            svc.position = pos
+            uow.session.add(svc)
+        uow.announce(actor.organization_id, "service.reordered", service_ids=list(service_ids))
+
+
+def move_service(*, actor: Actor, service_id: int, offset: int) -> None:
+    """Move a service up (-1) or down (+1) among the services of its group."""
+    with unit_of_work() as uow:
+        svc = _get_service(uow.session, actor, service_id)
+        same_group = (
+            Service.group_id.is_(None) if svc.group_id is None else Service.group_id == svc.group_id
+        )
+        siblings = list(
+            uow.session.exec(
+                select(Service)
+                .where(Service.organization_id == actor.organization_id, same_group)
+                .order_by(Service.position, Service.id)
+            )
+        )
+        idx = next(i for i, x in enumerate(siblings) if x.id == svc.id)
+        j = max(0, min(len(siblings) - 1, idx + offset))
+        siblings.insert(j, siblings.pop(idx))
+        for pos, x in enumerate(siblings):
+            x.position = pos
+            uow.session.add(x)
+        uow.announce(actor.organization_id, "service.reordered", service_ids=[x.id for x in siblings])

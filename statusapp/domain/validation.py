@@ -1,0 +1,99 @@
+"""Input checks shared by every operation; each failure names its field."""
+
+from __future__ import annotations
+
+import enum
+import re
+from typing import TypeVar
+from zoneinfo import available_timezones
+
+from statusapp.domain.errors import ValidationError
+
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
+DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+E = TypeVar("E", bound=enum.Enum)
+
+
+class Errors:
+    """Collects every field error of one input, so a form shows them all at once."""
+
+    def __init__(self) -> None:
+        self.errors: dict[str, str] = {}
+
+    def add(self, field: str, message: str) -> None:
+        self.errors.setdefault(field, message)
+
+    def raise_if_any(self) -> None:
+        if self.errors:
+            raise ValidationError(self.errors)
+
+
+def clean_text(errors: Errors, field: str, value: object, *, max_len: int, required: bool = False) -> str:
+    text = "" if value is None else str(value).strip()
+    if required and not text:
+        errors.add(field, "This field is required.")
+    elif len(text) > max_len:
+        errors.add(field, f"At most {max_len} characters.")
+    return text
+
+
+def clean_slug(errors: Errors, field: str, value: object) -> str:
+    slug = "" if value is None else str(value).strip()
+    if not slug:
+        errors.add(field, "A slug is required.")
+    elif len(slug) > 100:
+        errors.add(field, "At most 100 characters.")
+    elif not SLUG_RE.match(slug):
+        errors.add(field, "Use lowercase letters, digits and single dashes (e.g. 'api-eu').")
+    return slug
+
+
+def clean_enum(errors: Errors, field: str, value: object, enum_cls: type[E]) -> E | None:
+    try:
+        return enum_cls(value)
+    except ValueError:
+        allowed = ", ".join(m.value for m in enum_cls)
+        errors.add(field, f"'{value}' is not one of: {allowed}.")
+        return None
+
+
+def clean_color(errors: Errors, field: str, value: object, *, allow_empty: bool = False) -> str:
+    text = "" if value is None else str(value).strip()
+    if allow_empty and not text:
+        return ""
+    if not COLOR_RE.match(text):
+        errors.add(field, "Use a colour like #2563eb.")
+    return text.lower()
+
+
+def clean_url(errors: Errors, field: str, value: object) -> str:
+    text = "" if value is None else str(value).strip()
+    if text and not (text.startswith("https://") or text.startswith("http://") or text.startswith("/")):
+        errors.add(field, "Use an http(s):// URL or a path starting with /.")
+    elif len(text) > 1000:
+        errors.add(field, "At most 1000 characters.")
+    return text
+
+
+def clean_domain(errors: Errors, field: str, value: object) -> str | None:
+    text = "" if value is None else str(value).strip().lower()
+    if not text:
+        return None
+    if not DOMAIN_RE.match(text):
+        errors.add(field, "Use a host name like status.example.com.")
+    return text
+
+
+_TIMEZONES: set[str] | None = None
+
+
+def clean_timezone(errors: Errors, field: str, value: object) -> str:
+    global _TIMEZONES
+    if _TIMEZONES is None:
+        _TIMEZONES = available_timezones() | {"UTC"}
+    text = "UTC" if not value else str(value).strip()
+    if text not in _TIMEZONES:
+        errors.add(field, f"Unknown time zone '{text}' (use e.g. Europe/Paris).")
+    return text

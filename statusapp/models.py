@@ -1,0 +1,181 @@
+"""SQLModel tables. Every row belongs to one Organization. Only statusapp.domain writes them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Optional
+
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> dt.datetime:
+    """Aware UTC: SQLModel's UTCDateTime stores it as timestamptz (PostgreSQL) or UTC text (SQLite)."""
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class Organization(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class User(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    organization_id: int = Field(foreign_key="organization.id", index=True)
+    email: str = Field(max_length=320, unique=True)
+    name: str = Field(default="", max_length=200)
+    password_hash: str = Field(max_length=500)
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    last_login_at: Optional[dt.datetime] = None
+
+
+class AdminSession(SQLModel, table=True):
+    """A server-side login session; only the SHA-256 of the browser's token is stored."""
+
+    __tablename__ = "admin_session"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    user_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    expires_at: dt.datetime
+
+
+class LoginAttempt(SQLModel, table=True):
+    """Failed and successful logins, for rate limiting and audit."""
+
+    __tablename__ = "login_attempt"
+    __table_args__ = (Index("ix_login_attempt_email_at", "email", "created_at"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    email: str = Field(max_length=320)
+    client_ip: str = Field(default="", max_length=64)
+    succeeded: bool = False
+    created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class StatusPage(SQLModel, table=True):
+    __tablename__ = "status_page"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    organization_id: int = Field(foreign_key="organization.id", index=True)
+    name: str = Field(max_length=200)
+    slug: str = Field(max_length=100, unique=True)
+    description: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    is_public: bool = True
+    custom_domain: Optional[str] = Field(default=None, max_length=255, unique=True)
+    logo_url: str = Field(default="", max_length=1000)
+    favicon_url: str = Field(default="", max_length=1000)
+    brand_color: str = Field(default="#2563eb", max_length=9)
+    background_color: str = Field(default="", max_length=9)
+    time_zone: str = Field(default="UTC", max_length=64)
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    updated_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class ServiceGroup(SQLModel, table=True):
+    __tablename__ = "service_group"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    organization_id: int = Field(foreign_key="organization.id", index=True)
+    name: str = Field(max_length=200)
+    description: str = Field(default="", max_length=2000)
+    position: int = 0
+    created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class Service(SQLModel, table=True):
+    """A Statuspage "component". `status` is derived (see domain.status) and cached here."""
+
+    __table_args__ = (UniqueConstraint("organization_id", "slug", name="uq_service_org_slug"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    organization_id: int = Field(foreign_key="organization.id", index=True)
+    group_id: Optional[int] = Field(default=None, foreign_key="service_group.id", index=True, ondelete="SET NULL")
+    name: str = Field(max_length=200)
+    slug: str = Field(max_length=100)
+    description: str = Field(default="", max_length=2000)
+    position: int = 0
+    manual_status: str = Field(default="operational", max_length=32)
+    status: str = Field(default="operational", max_length=32)
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    updated_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class StatusPageService(SQLModel, table=True):
+    """Which services a page shows, in which order."""
+
+    __tablename__ = "status_page_service"
+    page_id: int = Field(foreign_key="status_page.id", primary_key=True, ondelete="CASCADE")
+    service_id: int = Field(foreign_key="service.id", primary_key=True, index=True, ondelete="CASCADE")
+    position: int = 0
+
+
+class Incident(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    organization_id: int = Field(foreign_key="organization.id", index=True)
+    title: str = Field(max_length=300)
+    impact: str = Field(default="minor", max_length=16)
+    status: str = Field(default="investigating", max_length=16, index=True)
+    started_at: dt.datetime = Field(default_factory=utcnow)
+    identified_at: Optional[dt.datetime] = None
+    monitoring_at: Optional[dt.datetime] = None
+    resolved_at: Optional[dt.datetime] = None
+    postmortem: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    postmortem_published_at: Optional[dt.datetime] = None
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    updated_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class IncidentService(SQLModel, table=True):
+    """A service an incident affects, with the status the incident imposes on it now."""
+
+    __tablename__ = "incident_service"
+    incident_id: int = Field(foreign_key="incident.id", primary_key=True, ondelete="CASCADE")
+    service_id: int = Field(foreign_key="service.id", primary_key=True, index=True, ondelete="CASCADE")
+    status: str = Field(default="degraded_performance", max_length=32)
+
+
+class IncidentUpdate(SQLModel, table=True):
+    __tablename__ = "incident_update"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True, ondelete="CASCADE")
+    status: str = Field(max_length=16)
+    message: str = Field(sa_column=Column(Text, nullable=False))
+    # [{"service_id", "name", "old_status", "new_status"}]: the services this update changed.
+    service_changes: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    deliver_notifications: bool = True
+    notified_at: Optional[dt.datetime] = None
+    created_by_user_id: Optional[int] = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    display_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class ServiceStatusChange(SQLModel, table=True):
+    """Every change of a service's displayed status: the source of truth for uptime."""
+
+    __tablename__ = "service_status_change"
+    __table_args__ = (Index("ix_status_change_service_at", "service_id", "changed_at"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    organization_id: int = Field(foreign_key="organization.id", index=True)
+    # No cascade: history outlives a deleted service (service_id is kept, FK set null).
+    service_id: Optional[int] = Field(default=None, foreign_key="service.id", ondelete="SET NULL")
+    service_name: str = Field(default="", max_length=200)
+    from_status: Optional[str] = Field(default=None, max_length=32)
+    to_status: str = Field(max_length=32)
+    cause: str = Field(max_length=16)
+    incident_id: Optional[int] = Field(default=None, foreign_key="incident.id", ondelete="SET NULL")
+    actor_user_id: Optional[int] = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    changed_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class DomainEvent(SQLModel, table=True):
+    """Outbox: one row per committed change, written in the change's transaction.
+
+    Live pages are pushed from the in-process hook after commit; notifications (a later
+    issue) consume these rows, so nothing is lost when a process dies after commit.
+    """
+
+    __tablename__ = "domain_event"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    organization_id: int = Field(foreign_key="organization.id", index=True)
+    kind: str = Field(max_length=64)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    processed_at: Optional[dt.datetime] = Field(default=None, index=True)
