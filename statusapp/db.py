@@ -70,8 +70,28 @@ def migrate(url: str | None = None) -> None:
     from alembic import command
     from alembic.config import Config
 
+    url = url or get_settings().effective_database_url
+    get_engine(url)  # creates the SQLite file's folder
     cfg = Config(_alembic_config_path())
     cfg.set_main_option("script_location", str(PROJECT_ROOT / "alembic"))
-    cfg.set_main_option("sqlalchemy.url", (url or get_settings().effective_database_url).replace("%", "%%"))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     cfg.attributes["configure_logger"] = False
     command.upgrade(cfg, "head")
+
+
+def migrate_locked(url: str | None = None) -> None:
+    """`migrate`, serialized across processes (several workers start at once on PostgreSQL)."""
+    url = url or get_settings().effective_database_url
+    if not url.startswith("postgresql"):
+        migrate(url)
+        return
+    from sqlalchemy import text
+
+    engine = get_engine(url)
+    with engine.connect() as conn:
+        conn.execute(text("SELECT pg_advisory_lock(727001)"))
+        try:
+            migrate(url)
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(727001)"))
+            conn.commit()

@@ -95,7 +95,6 @@ class PageView:
     groups: list[GroupView] = dataclasses.field(default_factory=list)
     incidents: list[IncidentView] = dataclasses.field(default_factory=list)
     recent: list[IncidentView] = dataclasses.field(default_factory=list)
-    generated_at: str = ""
 
 
 def format_time(value: dt.datetime | None, tz: str) -> str:
@@ -257,7 +256,6 @@ def page_view(session: Session, page: StatusPage | None) -> PageView:
         groups=list(views.values()),
         incidents=incident_views(session, active, tz),
         recent=incident_views(session, recent, tz),
-        generated_at=iso(utcnow()),
     )
 
 
@@ -302,3 +300,140 @@ def incident_view(session: Session, page: StatusPage, incident_id: int) -> Incid
 
 def indicator_of(view: PageView) -> PageIndicator:
     return PageIndicator(view.indicator)
+
+
+# ---- admin console read models ----------------------------------------------------------
+
+
+@dataclasses.dataclass
+class AdminService:
+    id: int = 0
+    name: str = ""
+    slug: str = ""
+    description: str = ""
+    group_id: int = 0
+    group_name: str = ""
+    manual_status: str = "operational"
+    status: str = "operational"
+    status_label: str = ""
+    status_color: str = ""
+
+
+@dataclasses.dataclass
+class AdminGroup:
+    id: int = 0
+    name: str = ""
+    description: str = ""
+
+
+@dataclasses.dataclass
+class AdminPage:
+    id: int = 0
+    name: str = ""
+    slug: str = ""
+    description: str = ""
+    is_public: bool = True
+    custom_domain: str = ""
+    logo_url: str = ""
+    favicon_url: str = ""
+    brand_color: str = ""
+    background_color: str = ""
+    time_zone: str = "UTC"
+    service_ids: list[int] = dataclasses.field(default_factory=list)
+
+
+@dataclasses.dataclass
+class AdminIncident:
+    id: int = 0
+    title: str = ""
+    impact: str = ""
+    impact_label: str = ""
+    impact_color: str = ""
+    status: str = ""
+    status_label: str = ""
+    active: bool = True
+    started: str = ""
+    resolved: str = ""
+    affected: str = ""
+    postmortem: str = ""
+    postmortem_published: bool = False
+    # [{"service_id", "name", "status"}] of this incident's per-service status
+    services: list[dict[str, str]] = dataclasses.field(default_factory=list)
+    updates: list[UpdateView] = dataclasses.field(default_factory=list)
+
+
+@dataclasses.dataclass
+class AdminData:
+    services: list[AdminService] = dataclasses.field(default_factory=list)
+    groups: list[AdminGroup] = dataclasses.field(default_factory=list)
+    pages: list[AdminPage] = dataclasses.field(default_factory=list)
+    incidents: list[AdminIncident] = dataclasses.field(default_factory=list)
+
+
+ADMIN_RESOLVED_LIMIT = 50
+
+
+def admin_data(session: Session, organization_id: int) -> AdminData:
+    """Everything the console lists for one organization (small: services, pages, incidents)."""
+    groups = list(
+        session.exec(
+            select(ServiceGroup).where(ServiceGroup.organization_id == organization_id).order_by(ServiceGroup.position, ServiceGroup.id)
+        )
+    )
+    gname = {g.id: g.name for g in groups}
+    gpos = {g.id: i for i, g in enumerate(groups)}
+    services = list(session.exec(select(Service).where(Service.organization_id == organization_id)))
+    services.sort(key=lambda s: (gpos.get(s.group_id, len(groups)), s.position, s.id))
+    svc_rows = []
+    for s in services:
+        st = ServiceStatus(s.status)
+        svc_rows.append(
+            AdminService(s.id, s.name, s.slug, s.description, s.group_id or 0, gname.get(s.group_id, ""),
+                         s.manual_status, st.value, st.label, st.color)
+        )
+    pages = []
+    for p in session.exec(select(StatusPage).where(StatusPage.organization_id == organization_id).order_by(StatusPage.id)):
+        ids = list(
+            session.exec(
+                select(StatusPageService.service_id).where(StatusPageService.page_id == p.id).order_by(StatusPageService.position)
+            )
+        )
+        pages.append(
+            AdminPage(p.id, p.name, p.slug, p.description, p.is_public, p.custom_domain or "", p.logo_url, p.favicon_url,
+                      p.brand_color, p.background_color, p.time_zone, ids)
+        )
+    active_statuses = [s.value for s in IncidentStatus if s.is_active]
+    active = list(
+        session.exec(
+            select(Incident).where(Incident.organization_id == organization_id, Incident.status.in_(active_statuses))
+            .order_by(Incident.started_at.desc())
+        )
+    )
+    closed = list(
+        session.exec(
+            select(Incident).where(Incident.organization_id == organization_id, Incident.status.not_in(active_statuses))
+            .order_by(Incident.started_at.desc()).limit(ADMIN_RESOLVED_LIMIT)
+        )
+    )
+    views = {v.id: v for v in incident_views(session, active + closed, "UTC")}
+    per_service: dict[int, list[dict[str, str]]] = {i.id: [] for i in active + closed}
+    if per_service:
+        for inc_id, sid, name, status in session.exec(
+            select(IncidentService.incident_id, Service.id, Service.name, IncidentService.status)
+            .join(Service, Service.id == IncidentService.service_id)
+            .where(IncidentService.incident_id.in_(list(per_service)))
+        ):
+            per_service[inc_id].append({"service_id": str(sid), "name": name, "status": status})
+    incidents = []
+    for inc in active + closed:
+        v = views[inc.id]
+        incidents.append(
+            AdminIncident(
+                id=inc.id, title=inc.title, impact=v.impact, impact_label=v.impact_label, impact_color=v.impact_color,
+                status=v.status, status_label=v.status_label, active=IncidentStatus(inc.status).is_active,
+                started=v.started, resolved=v.resolved, affected=v.affected, postmortem=inc.postmortem,
+                postmortem_published=inc.postmortem_published_at is not None, services=per_service[inc.id],
+                updates=v.updates,
+            )
+        )
+    return AdminData(svc_rows, [AdminGroup(g.id, g.name, g.description) for g in groups], pages, incidents)

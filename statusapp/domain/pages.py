@@ -104,10 +104,13 @@ def update_page(*, actor: Actor, page_id: int, service_ids: list[int] | None = N
     with unit_of_work() as uow:
         page = _get_page(uow.session, actor, page_id)
         old_slug = page.slug
-        _apply_fields(uow.session, page, errors, fields)
-        if service_ids is not None:
-            _set_services(uow.session, actor, errors, page.id, service_ids)
-        errors.raise_if_any()
+        # No autoflush while checking: a query must not write a half-validated page
+        # (e.g. a taken slug or domain) and fail with IntegrityError instead of field errors.
+        with uow.session.no_autoflush:
+            _apply_fields(uow.session, page, errors, fields)
+            if service_ids is not None:
+                _set_services(uow.session, actor, errors, page.id, service_ids)
+            errors.raise_if_any()
         page.updated_at = utcnow()
         uow.session.add(page)
         uow.announce(actor.organization_id, "page.updated", page_id=page.id, old_slug=old_slug)

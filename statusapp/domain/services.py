@@ -159,20 +159,22 @@ def update_service(
     with unit_of_work() as uow:
         s = uow.session
         svc = _get_service(s, actor, service_id)
-        if name is not _MISSING:
-            svc.name = clean_text(errors, "name", name, max_len=200, required=True)
-        if slug is not _MISSING:
-            new_slug = clean_slug(errors, "slug", slug)
-            if new_slug != svc.slug and "slug" not in errors.errors and s.exec(
-                select(Service).where(Service.organization_id == actor.organization_id, Service.slug == new_slug)
-            ).first():
-                errors.add("slug", f"A service with slug '{new_slug}' already exists.")
-            svc.slug = new_slug
-        if description is not _MISSING:
-            svc.description = clean_text(errors, "description", description, max_len=2000)
-        if group_id is not _MISSING:
-            svc.group_id = _check_group(s, actor, errors, group_id)
-        errors.raise_if_any()
+        # No autoflush while checking: the group lookup must not write a taken slug first.
+        with s.no_autoflush:
+            if name is not _MISSING:
+                svc.name = clean_text(errors, "name", name, max_len=200, required=True)
+            if slug is not _MISSING:
+                new_slug = clean_slug(errors, "slug", slug)
+                if new_slug != svc.slug and "slug" not in errors.errors and s.exec(
+                    select(Service).where(Service.organization_id == actor.organization_id, Service.slug == new_slug)
+                ).first():
+                    errors.add("slug", f"A service with slug '{new_slug}' already exists.")
+                svc.slug = new_slug
+            if description is not _MISSING:
+                svc.description = clean_text(errors, "description", description, max_len=2000)
+            if group_id is not _MISSING:
+                svc.group_id = _check_group(s, actor, errors, group_id)
+            errors.raise_if_any()
         svc.updated_at = utcnow()
         s.add(svc)
         uow.announce(actor.organization_id, "service.updated", service_id=svc.id)

@@ -1,0 +1,100 @@
+"""`statusapp` command: migrate, create-admin, demo, bootstrap (what `make run` calls first)."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import secrets
+import sys
+
+from statusapp import db
+from statusapp.demo import ensure_organization, load_demo
+from statusapp.domain import ValidationError
+from statusapp.domain.organizations import count_users, create_user
+from statusapp.settings import get_settings
+
+
+def cmd_migrate(_args) -> int:
+    db.migrate_locked()
+    print(f"Database is up to date ({_safe_url()}).")
+    return 0
+
+
+def cmd_create_admin(args) -> int:
+    db.migrate_locked()
+    email = args.email or get_settings().admin_email or input("Admin email: ")
+    password = args.password or get_settings().admin_password
+    generated = False
+    if not password:
+        if sys.stdin.isatty() and not args.generate:
+            password = getpass.getpass("Password (min 10 characters): ")
+        else:
+            password, generated = secrets.token_urlsafe(12), True
+    try:
+        create_user(organization_id=ensure_organization(), email=email, password=password)
+    except ValidationError as exc:
+        for field, msg in exc.errors.items():
+            print(f"error: {field}: {msg}", file=sys.stderr)
+        return 2
+    print(f"Created admin {email}.")
+    if generated:
+        print(f"  password: {password}   (shown once; sign in at {get_settings().public_url}/admin)")
+    return 0
+
+
+def cmd_demo(_args) -> int:
+    db.migrate_locked()
+    print("Demo page loaded at /status/demo." if load_demo() else "A status page exists already; demo not loaded.")
+    return 0
+
+
+def cmd_bootstrap(_args) -> int:
+    """Migrate; create the first admin when there is none; load the demo into an empty database."""
+    settings = get_settings()
+    db.migrate_locked()
+    org_id = ensure_organization()
+    if count_users() == 0:
+        email = settings.admin_email or "admin@example.com"
+        password = settings.admin_password or secrets.token_urlsafe(12)
+        try:
+            create_user(organization_id=org_id, email=email, password=password)
+        except ValidationError as exc:
+            for field, msg in exc.errors.items():
+                print(f"error: first admin: {field}: {msg}", file=sys.stderr)
+            return 2
+        print("=" * 64)
+        print(f"  First admin created: {email}")
+        if not settings.admin_password:
+            print(f"  Password (shown once): {password}")
+        print(f"  Sign in at {settings.public_url}/admin")
+        print("=" * 64)
+    if settings.demo and load_demo(org_id):
+        print(f"Demo page loaded: {settings.public_url}/status/demo")
+    return 0
+
+
+def _safe_url() -> str:
+    url = get_settings().effective_database_url
+    if "@" in url:
+        scheme, rest = url.split("://", 1)
+        return f"{scheme}://***@{rest.split('@', 1)[1]}"
+    return url
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="statusapp", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(fn=cmd_migrate)
+    p = sub.add_parser("create-admin", help="create an admin user")
+    p.add_argument("--email")
+    p.add_argument("--password")
+    p.add_argument("--generate", action="store_true", help="generate and print a password")
+    p.set_defaults(fn=cmd_create_admin)
+    sub.add_parser("demo", help="load the demo page into an empty database").set_defaults(fn=cmd_demo)
+    sub.add_parser("bootstrap", help="migrate, first admin, demo").set_defaults(fn=cmd_bootstrap)
+    args = parser.parse_args(argv)
+    return args.fn(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,288 @@
+"""Live pages: after a change commits, every open visitor sees the new page within a second.
+
+Design (measured in bench/live.py; see docs/BENCHMARKS.md): visitors of a page join the
+socket.io room `page-<id>` when their page loads (and again on every reconnect, since
+Reflex re-runs on_load then). A committed change makes the hub rebuild the page's view ONCE,
+keep it in a per-process cache, and send ONE precomputed Reflex delta to the room: a single
+`emit`, encoded once, whatever the number of visitors. No visitor's server-side state is
+touched: the page's `view` is an uncached computed var that reads this cache, so a hydrate,
+a reconnect or any later event always computes the current view, never a stale copy.
+
+With REDIS_URL set (several workers), the rebuilt view is published once on Redis and each
+worker emits it to its own sockets. A slow outbox watcher (DomainEvent rows) also catches
+changes committed by other processes (CLI, a separate checker) that no listener heard.
+Admin consoles join `admin-<org>` and get a server-sent `refresh` event instead of a delta.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import json
+import logging
+import time
+from typing import Any
+
+from sqlmodel import func, select
+
+from statusapp.db import session_scope
+from statusapp.domain import Change, add_listener, remove_listener
+from statusapp.models import DomainEvent, StatusPage
+from statusapp.queries import PageView, find_page, page_view
+from statusapp.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "statusapp:live"
+CACHE_TTL_SECONDS = 15.0
+OUTBOX_POLL_SECONDS = 2.0
+
+
+def page_room(page_id: int) -> str:
+    return f"page-{page_id}"
+
+
+def admin_room(organization_id: int) -> str:
+    return f"admin-{organization_id}"
+
+
+@dataclasses.dataclass
+class _Cached:
+    view: PageView
+    as_json: str
+    loaded_at: float
+
+
+class LiveHub:
+    """One per process: the page-view cache and the fan-out to sockets."""
+
+    def __init__(self) -> None:
+        self.views: dict[int, _Cached] = {}
+        self.slug_to_id: dict[str, int] = {}
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.namespace: Any = None  # reflex EventNamespace (a socket.io AsyncNamespace)
+        self.view_key: tuple[str, str] | None = None  # (state full name, delta field) of the public view
+        self.admin_event: str | None = None  # full name of the admin refresh handler
+        self.redis: Any = None
+        self._dirty: set[int] = set()
+        self._refresher: asyncio.Task | None = None
+        self.last_event_id = 0
+        # Called with each message applied here (tests and the benchmark observe delivery).
+        self.observers: list[Any] = []
+
+    # ---- wiring -------------------------------------------------------------------------
+    def configure(self, *, view_key: tuple[str, str], admin_event: str) -> None:
+        self.view_key = view_key
+        self.admin_event = admin_event
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self, app: Any):
+        """Reflex lifespan task: runs in every backend worker."""
+        self.loop = asyncio.get_running_loop()
+        self.namespace = app.event_namespace
+        add_listener(self.on_change)
+        tasks = [asyncio.create_task(self._watch_outbox(), name="statusapp-outbox-watch")]
+        url = get_settings().redis_url
+        if url:
+            import redis.asyncio as aioredis
+
+            self.redis = aioredis.from_url(url)
+            ready = asyncio.Event()
+            tasks.append(asyncio.create_task(self._subscribe(ready), name="statusapp-live-redis"))
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(ready.wait(), 5)
+        try:
+            yield
+        finally:
+            remove_listener(self.on_change)
+            for t in tasks:
+                t.cancel()
+            if self.redis is not None:
+                with contextlib.suppress(Exception):
+                    await self.redis.aclose()
+                self.redis = None
+            self.loop = None
+
+    # ---- after-commit hook ----------------------------------------------------------------
+    def on_change(self, change: Change) -> None:
+        """Domain listener; called in whatever thread committed the change."""
+        loop = self.loop
+        if loop is None or loop.is_closed():
+            return
+        loop.call_soon_threadsafe(self.mark_dirty, change.organization_id)
+
+    def mark_dirty(self, organization_id: int) -> None:
+        self._dirty.add(organization_id)
+        if self._refresher is None or self._refresher.done():
+            self._refresher = asyncio.create_task(self._refresh_dirty())
+
+    async def _refresh_dirty(self) -> None:
+        # Changes arriving while a rebuild runs are coalesced into the next rebuild.
+        while self._dirty:
+            org_id = self._dirty.pop()
+            try:
+                messages = await asyncio.to_thread(build_org_messages, org_id)
+                await self.publish(messages)
+            except Exception:
+                log.exception("live refresh of organization %s failed", org_id)
+
+    # ---- fan-out --------------------------------------------------------------------------
+    async def publish(self, messages: list[dict]) -> None:
+        if self.redis is not None:
+            try:
+                await self.redis.publish(CHANNEL, json.dumps(messages))
+                return
+            except Exception:
+                log.exception("Redis publish failed; delivering to this worker's sockets only")
+        await self.apply(messages)
+
+    async def _subscribe(self, ready: asyncio.Event) -> None:
+        while True:
+            try:
+                pubsub = self.redis.pubsub()
+                await pubsub.subscribe(CHANNEL)
+                ready.set()
+                async for msg in pubsub.listen():
+                    if msg.get("type") == "message":
+                        await self.apply(json.loads(msg["data"]))
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("Redis subscription lost; retrying in 1 s")
+                await asyncio.sleep(1)
+
+    async def apply(self, messages: list[dict]) -> None:
+        """Update this worker's cache and emit to this worker's sockets."""
+        for msg in messages:
+            if msg["type"] == "page":
+                await self._apply_page(msg)
+            elif msg["type"] == "admin" and self.namespace is not None and self.admin_event:
+                update = {"delta": {}, "events": [{"name": self.admin_event, "payload": {}, "router_data": {}}]}
+                await self.namespace.emit("event", update, room=admin_room(msg["organization_id"]))
+            for fn in self.observers:
+                fn(msg)
+
+    async def _apply_page(self, msg: dict) -> None:
+        page_id, view_json = msg["page_id"], msg["view"]
+        for slug in msg.get("forget_slugs", []):
+            if self.slug_to_id.get(slug) == page_id:
+                del self.slug_to_id[slug]
+        old = self.views.get(page_id)
+        view = view_from_json(view_json)
+        self.views[page_id] = _Cached(view, view_json, time.monotonic())
+        if view.found:
+            self.slug_to_id[view.slug] = page_id
+        if old is not None and old.as_json == view_json:
+            return  # nothing visible changed
+        if self.namespace is not None and self.view_key is not None:
+            state_name, field = self.view_key
+            update = {"delta": {state_name: {field: json.loads(view_json)}}, "events": []}
+            await self.namespace.emit("event", update, room=page_room(page_id))
+
+    # ---- what visitors read ---------------------------------------------------------------
+    def cached_view(self, page_id: int | None) -> PageView | None:
+        if page_id is None:
+            return None
+        cached = self.views.get(page_id)
+        return cached.view if cached else None
+
+    async def load_page(self, *, slug: str | None, host: str | None) -> int | None:
+        """The id of the public page for this slug (or host), with its view cached; None if
+        there is no such public page."""
+        now = time.monotonic()
+        page_id = self.slug_to_id.get(slug) if slug else None
+        if page_id is not None:
+            cached = self.views.get(page_id)
+            if cached and now - cached.loaded_at < CACHE_TTL_SECONDS and cached.view.found:
+                return page_id
+        found = await asyncio.to_thread(load_public_view, slug, host)
+        if found is None:
+            return None
+        page_id, view = found
+        view_json = view_to_json(view)
+        old = self.views.get(page_id)
+        self.views[page_id] = _Cached(view, view_json, now)
+        self.slug_to_id[view.slug] = page_id
+        if old is not None and old.as_json != view_json and self.namespace is not None:
+            # Another process changed it: bring everybody on the page up to date.
+            await self._apply_page({"page_id": page_id, "view": view_json})
+        return page_id
+
+    async def join(self, sid: str, room: str) -> None:
+        if self.namespace is not None and sid:
+            await self.namespace.enter_room(sid, room)
+
+    async def leave(self, sid: str, room: str) -> None:
+        if self.namespace is not None and sid and room:
+            await self.namespace.leave_room(sid, room)
+
+    # ---- safety net for changes made by other processes ------------------------------------
+    async def _watch_outbox(self) -> None:
+        with contextlib.suppress(Exception):
+            self.last_event_id = await asyncio.to_thread(_max_event_id)
+        while True:
+            await asyncio.sleep(OUTBOX_POLL_SECONDS)
+            try:
+                newest, orgs = await asyncio.to_thread(_orgs_changed_since, self.last_event_id)
+            except Exception:
+                log.exception("outbox watch failed")
+                continue
+            self.last_event_id = max(self.last_event_id, newest)
+            for org_id in orgs:
+                self.mark_dirty(org_id)
+
+
+def view_to_json(view: PageView) -> str:
+    return json.dumps(dataclasses.asdict(view), separators=(",", ":"), sort_keys=True)
+
+
+def view_from_json(text: str) -> PageView:
+    from statusapp.queries import GroupView, IncidentView, ServiceView, UpdateView
+
+    data = json.loads(text)
+
+    def inc(d: dict) -> IncidentView:
+        return IncidentView(**{**d, "updates": [UpdateView(**u) for u in d["updates"]]})
+
+    data["groups"] = [GroupView(**{**g, "services": [ServiceView(**s) for s in g["services"]]}) for g in data["groups"]]
+    data["incidents"] = [inc(i) for i in data["incidents"]]
+    data["recent"] = [inc(i) for i in data["recent"]]
+    return PageView(**data)
+
+
+def build_org_messages(organization_id: int) -> list[dict]:
+    """Fresh views of every page of an organization, plus the admin console refresh."""
+    messages: list[dict] = []
+    with session_scope() as session:
+        for page in session.exec(select(StatusPage).where(StatusPage.organization_id == organization_id)):
+            view = page_view(session, page) if page.is_public else PageView(found=False)
+            messages.append({"type": "page", "page_id": page.id, "view": view_to_json(view)})
+    messages.append({"type": "admin", "organization_id": organization_id})
+    return messages
+
+
+def load_public_view(slug: str | None, host: str | None) -> tuple[int, PageView] | None:
+    with session_scope() as session:
+        page = find_page(session, slug=slug, host=host)
+        if page is None:
+            return None
+        return page.id, page_view(session, page)
+
+
+def _max_event_id() -> int:
+    with session_scope() as session:
+        return session.exec(select(func.coalesce(func.max(DomainEvent.id), 0))).one()
+
+
+def _orgs_changed_since(last_id: int) -> tuple[int, set[int]]:
+    with session_scope() as session:
+        rows = session.exec(
+            select(DomainEvent.id, DomainEvent.organization_id).where(DomainEvent.id > last_id)
+        ).all()
+    if not rows:
+        return last_id, set()
+    return max(r[0] for r in rows), {r[1] for r in rows}
+
+
+hub = LiveHub()

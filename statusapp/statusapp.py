@@ -1,0 +1,48 @@
+"""Builds the Reflex app: pages, HTTP routes, live hub. No logic lives here."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+
+import reflex as rx
+
+from statusapp import db
+from statusapp.live import hub
+from statusapp.ui import routes
+from statusapp.ui.admin.dashboard import dashboard_page
+from statusapp.ui.admin.incidents import IncidentDetailAdmin, detail_page, incidents_page
+from statusapp.ui.admin.login import login_page
+from statusapp.ui.admin.pages import pages_page
+from statusapp.ui.admin.services import services_page
+from statusapp.ui.admin.state import AdminState
+from statusapp.ui.public import add_public_pages, public_view_key
+from statusapp.web import api
+
+logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+
+
+@contextlib.asynccontextmanager
+async def migrate_on_start():
+    """Bring the schema up to date before serving (idempotent; `statusapp migrate` does the same)."""
+    import asyncio
+
+    await asyncio.to_thread(db.migrate_locked)
+    yield
+
+
+app = rx.App(
+    theme=rx.theme(appearance="inherit", accent_color="blue", radius="medium"),
+    api_transformer=api,
+)
+app.register_lifespan_task(migrate_on_start)
+app.register_lifespan_task(hub.lifespan, app=app)
+hub.configure(view_key=public_view_key(), admin_event=AdminState.get_full_name() + ".refresh")
+
+add_public_pages(app)
+app.add_page(login_page, route=routes.ADMIN_LOGIN, title="Sign in · statusapp")
+app.add_page(dashboard_page, route=routes.ADMIN, on_load=AdminState.open_console, title="Dashboard · statusapp")
+app.add_page(incidents_page, route=routes.ADMIN_INCIDENTS, on_load=AdminState.open_console, title="Incidents · statusapp")
+app.add_page(detail_page, route=routes.ADMIN_INCIDENT, on_load=IncidentDetailAdmin.open_incident, title="Incident · statusapp")
+app.add_page(services_page, route=routes.ADMIN_SERVICES, on_load=AdminState.open_console, title="Services · statusapp")
+app.add_page(pages_page, route=routes.ADMIN_PAGES, on_load=AdminState.open_console, title="Status pages · statusapp")

@@ -1,0 +1,1 @@
+"""Reflex pages: public status pages and the admin console (thin callers of statusapp.domain)."""

@@ -1,0 +1,1 @@
+"""Admin console: every handler checks the session on the server before doing anything."""

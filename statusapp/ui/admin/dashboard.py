@@ -1,0 +1,70 @@
+"""Dashboard: every service and its status at a glance, open incidents, declare button."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from statusapp.domain import services as service_ops
+from statusapp.enums import ServiceStatus
+from statusapp.ui import routes
+from statusapp.ui.admin.incidents import incident_table
+from statusapp.ui.admin.layout import console
+from statusapp.ui.admin.state import AdminState
+from statusapp.ui.components import card, status_badge
+
+STATUSES = [s.value for s in ServiceStatus]
+
+
+class DashboardAdmin(AdminState):
+    @rx.event
+    async def set_manual_status(self, service_id: int, status: str):
+        ok, result = await self._call(service_ops.set_manual_status, service_id=int(service_id), status=status)
+        return result
+
+
+def service_line(svc) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(rx.text(svc.name, weight="medium"), rx.text(svc.group_name, size="1", color_scheme="gray")),
+        rx.table.cell(status_badge(svc.status_label, svc.status_color)),
+        rx.table.cell(
+            rx.select(
+                STATUSES,
+                value=svc.manual_status,
+                on_change=lambda v: DashboardAdmin.set_manual_status(svc.id, v),
+                size="1",
+                aria_label="Manual status of " + svc.name,
+            )
+        ),
+    )
+
+
+def dashboard_page() -> rx.Component:
+    return console(
+        "Dashboard",
+        rx.hstack(
+            rx.link(rx.button("Declare an incident", color_scheme="red", id="declare-button"), href=routes.ADMIN_INCIDENTS),
+            rx.foreach(AdminState.pages, lambda p: rx.link("View /status/" + p.slug, href="/status/" + p.slug,
+                                                           is_external=True)),
+            spacing="4",
+            align="center",
+            wrap="wrap",
+        ),
+        card(
+            rx.heading("Open incidents", size="4"),
+            incident_table(AdminState.open_incidents),
+        ),
+        card(
+            rx.heading("Services", size="4"),
+            rx.text("Shown status is the worst of the manual status and every open incident.", size="1",
+                    color_scheme="gray"),
+            rx.table.root(
+                rx.table.header(rx.table.row(
+                    rx.table.column_header_cell("Service"),
+                    rx.table.column_header_cell("Shown status"),
+                    rx.table.column_header_cell("Manual status"),
+                )),
+                rx.table.body(rx.foreach(AdminState.services, service_line)),
+                width="100%",
+            ),
+        ),
+    )

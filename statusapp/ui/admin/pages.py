@@ -1,0 +1,235 @@
+"""Status pages: create, edit (branding with a live preview, domain), pick and order services, delete."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from statusapp.domain import pages as ops
+from statusapp.queries import AdminService
+from statusapp.ui.admin.layout import console, field
+from statusapp.ui.admin.state import AdminState
+from statusapp.ui.components import card
+
+TEXT_FIELDS = ("name", "slug", "description", "custom_domain", "logo_url", "favicon_url", "brand_color",
+               "background_color", "time_zone")
+
+
+class PagesAdmin(AdminState):
+    editing_id: int = 0
+    form: dict[str, str] = {k: "" for k in TEXT_FIELDS}
+    is_public: bool = True
+    selected: list[int] = []
+
+    @rx.var
+    def selected_services(self) -> list[AdminService]:
+        by_id = {s.id: s for s in self.services}
+        return [by_id[i] for i in self.selected if i in by_id]
+
+    @rx.var
+    def available_services(self) -> list[AdminService]:
+        return [s for s in self.services if s.id not in self.selected]
+
+    @rx.event
+    def set_field(self, key: str, value: str):
+        self.form = {**self.form, key: value}
+
+    @rx.event
+    def set_is_public(self, value: bool):
+        self.is_public = bool(value)
+
+    @rx.event
+    def new(self):
+        self.editing_id = 0
+        self.form = {k: "" for k in TEXT_FIELDS} | {"brand_color": "#2563eb", "time_zone": "UTC"}
+        self.is_public = True
+        self.selected = [s.id for s in self.services]
+        self.errors = {}
+
+    @rx.event
+    def edit(self, page_id: int):
+        for p in self.pages:
+            if p.id == page_id:
+                self.editing_id = p.id
+                self.form = {k: str(getattr(p, k) or "") for k in TEXT_FIELDS}
+                self.is_public = p.is_public
+                self.selected = list(p.service_ids)
+                self.errors = {}
+
+    @rx.event
+    def add_service(self, service_id: str):
+        if service_id.isdigit() and int(service_id) not in self.selected:
+            self.selected = [*self.selected, int(service_id)]
+
+    @rx.event
+    def remove_service(self, service_id: int):
+        self.selected = [i for i in self.selected if i != service_id]
+
+    @rx.event
+    def move_service(self, service_id: int, offset: int):
+        ids = list(self.selected)
+        if service_id not in ids:
+            return
+        i = ids.index(service_id)
+        j = max(0, min(len(ids) - 1, i + offset))
+        ids.insert(j, ids.pop(i))
+        self.selected = ids
+
+    @rx.event
+    async def save(self):
+        fields = {k: self.form.get(k, "") for k in TEXT_FIELDS}
+        fields["is_public"] = self.is_public
+        if self.editing_id:
+            ok, result = await self._call(ops.update_page, page_id=self.editing_id, service_ids=self.selected, **fields)
+        else:
+            ok, result = await self._call(ops.create_page, service_ids=self.selected, **fields)
+        if ok:
+            self.notice = f"Page '{self.form.get('name', '')}' saved."
+            self.editing_id = result.id
+        return result if not ok else None
+
+    @rx.event
+    async def delete(self, page_id: int):
+        ok, result = await self._call(ops.delete_page, page_id=int(page_id))
+        if ok and self.editing_id == page_id:
+            self.editing_id = 0
+        return result
+
+
+def text_field(label: str, key: str, hint: str = "", **props) -> rx.Component:
+    return field(
+        label,
+        rx.input(value=PagesAdmin.form[key], on_change=lambda v: PagesAdmin.set_field(key, v), width="100%",
+                 id=f"page-{key}", **props),
+        key,
+        hint,
+    )
+
+
+def preview() -> rx.Component:
+    f = PagesAdmin.form
+    return rx.box(
+        rx.hstack(
+            rx.cond(f["logo_url"] != "", rx.image(src=f["logo_url"], height="2em", alt="")),
+            rx.heading(rx.cond(f["name"] != "", f["name"], "Page name"), size="5", color=f["brand_color"]),
+            align="center",
+        ),
+        rx.box(
+            rx.text("All Systems Operational", color="white", weight="bold"),
+            background_color="#1f9d55",
+            padding="0.6em 1em",
+            border_radius="var(--radius-3)",
+            margin_top="0.75em",
+        ),
+        rx.foreach(
+            PagesAdmin.selected_services,
+            lambda s: rx.hstack(rx.text(s.name), rx.text(s.status_label, color=s.status_color), justify="between",
+                                width="100%", padding_y="0.3em"),
+        ),
+        padding="1em",
+        border="1px solid var(--gray-6)",
+        border_radius="var(--radius-3)",
+        background_color=rx.cond(f["background_color"] != "", f["background_color"], "var(--color-panel)"),
+        width="100%",
+        id="page-preview",
+    )
+
+
+def services_picker() -> rx.Component:
+    s = PagesAdmin
+    return rx.vstack(
+        rx.foreach(
+            s.selected_services,
+            lambda svc: rx.hstack(
+                rx.text(svc.name, min_width="12em"),
+                rx.icon_button("arrow-up", size="1", variant="soft", on_click=s.move_service(svc.id, -1), aria_label="Up"),
+                rx.icon_button("arrow-down", size="1", variant="soft", on_click=s.move_service(svc.id, 1), aria_label="Down"),
+                rx.button("Remove", size="1", variant="soft", color_scheme="red", on_click=s.remove_service(svc.id)),
+                align="center",
+            ),
+        ),
+        rx.cond(
+            s.available_services.length() > 0,
+            rx.select.root(
+                rx.select.trigger(placeholder="Add a service…"),
+                rx.select.content(
+                    rx.foreach(s.available_services, lambda svc: rx.select.item(svc.name, value=svc.id.to_string()))
+                ),
+                value="",
+                on_change=s.add_service,
+            ),
+        ),
+        spacing="1",
+    )
+
+
+def page_row(p) -> rx.Component:
+    s = PagesAdmin
+    return rx.table.row(
+        rx.table.cell(rx.link(p.name, href="/status/" + p.slug, is_external=True)),
+        rx.table.cell("/status/" + p.slug),
+        rx.table.cell(rx.cond(p.is_public, "Public", "Private")),
+        rx.table.cell(
+            rx.hstack(
+                rx.button("Edit", size="1", variant="soft", on_click=s.edit(p.id)),
+                rx.alert_dialog.root(
+                    rx.alert_dialog.trigger(rx.button("Delete", size="1", color_scheme="red", variant="soft")),
+                    rx.alert_dialog.content(
+                        rx.alert_dialog.title("Delete page " + p.name + "?"),
+                        rx.alert_dialog.description("Visitors will get a 404. Services and incidents are kept."),
+                        rx.hstack(
+                            rx.alert_dialog.cancel(rx.button("Cancel", variant="soft")),
+                            rx.alert_dialog.action(rx.button("Delete", color_scheme="red", on_click=s.delete(p.id))),
+                            justify="end",
+                        ),
+                    ),
+                ),
+            )
+        ),
+    )
+
+
+def pages_page() -> rx.Component:
+    s = PagesAdmin
+    return console(
+        "Status pages",
+        card(
+            rx.table.root(
+                rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in ("Page", "URL", "Visibility", "")])),
+                rx.table.body(rx.foreach(AdminState.pages, page_row)),
+                width="100%",
+            ),
+            rx.button("New page", on_click=s.new, variant="soft", margin_top="0.75em"),
+        ),
+        card(
+            rx.vstack(
+                rx.heading(rx.cond(s.editing_id == 0, "New page", "Edit page"), size="4"),
+                rx.grid(
+                    rx.vstack(
+                        text_field("Name", "name"),
+                        text_field("Slug", "slug", "lowercase letters, digits, dashes: /status/<slug>"),
+                        text_field("Description", "description"),
+                        rx.checkbox("Public", checked=s.is_public, on_change=s.set_is_public),
+                        text_field("Custom domain", "custom_domain", "e.g. status.example.com (optional)"),
+                        text_field("Logo URL", "logo_url"),
+                        text_field("Favicon URL", "favicon_url"),
+                        text_field("Brand colour", "brand_color", "#rrggbb"),
+                        text_field("Background colour", "background_color", "#rrggbb, empty for the theme's"),
+                        text_field("Time zone", "time_zone", "e.g. UTC, Europe/Paris"),
+                        width="100%",
+                    ),
+                    rx.vstack(
+                        rx.heading("Preview", size="3"),
+                        preview(),
+                        rx.heading("Services on this page", size="3"),
+                        field("Services", services_picker(), "service_ids"),
+                        width="100%",
+                    ),
+                    columns=rx.breakpoints(initial="1", md="2"),
+                    spacing="5",
+                    width="100%",
+                ),
+                rx.button("Save page", on_click=s.save, id="save-page"),
+                width="100%",
+            )
+        ),
+    )

@@ -1,0 +1,194 @@
+"""Services and groups: create, edit, delete, reorder."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from statusapp.domain import services as ops
+from statusapp.ui.admin.layout import console, field
+from statusapp.ui.admin.state import AdminState
+from statusapp.ui.components import card, status_badge
+
+NO_GROUP = "0"
+
+
+class ServicesAdmin(AdminState):
+    editing_id: int = 0  # 0: the form creates a new service
+    name: str = ""
+    slug: str = ""
+    description: str = ""
+    group_id: str = NO_GROUP
+    group_name: str = ""
+
+    @rx.event
+    def set_name(self, v: str):
+        self.name = v
+
+    @rx.event
+    def set_slug(self, v: str):
+        self.slug = v
+
+    @rx.event
+    def set_description(self, v: str):
+        self.description = v
+
+    @rx.event
+    def set_group_id(self, v: str):
+        self.group_id = v
+
+    @rx.event
+    def set_group_name(self, v: str):
+        self.group_name = v
+
+    @rx.event
+    def edit(self, service_id: int):
+        for svc in self.services:
+            if svc.id == service_id:
+                self.editing_id, self.name, self.slug = svc.id, svc.name, svc.slug
+                self.description, self.group_id = svc.description, str(svc.group_id or 0)
+                self.errors = {}
+
+    @rx.event
+    def new(self):
+        self.editing_id, self.name, self.slug, self.description, self.group_id = 0, "", "", "", NO_GROUP
+        self.errors = {}
+
+    @rx.event
+    async def save(self):
+        gid = int(self.group_id) if self.group_id.isdigit() and self.group_id != NO_GROUP else None
+        fields = dict(name=self.name, slug=self.slug, description=self.description, group_id=gid)
+        if self.editing_id:
+            ok, result = await self._call(ops.update_service, service_id=self.editing_id, **fields)
+        else:
+            ok, result = await self._call(ops.create_service, **fields)
+        if ok:
+            self.notice = f"Service '{self.name}' saved."
+            self.editing_id, self.name, self.slug, self.description = 0, "", "", ""
+            return None
+        return result
+
+    @rx.event
+    async def delete(self, service_id: int):
+        ok, result = await self._call(ops.delete_service, service_id=int(service_id))
+        return result
+
+    @rx.event
+    async def move(self, service_id: int, offset: int):
+        ok, result = await self._call(ops.move_service, service_id=int(service_id), offset=int(offset))
+        return result
+
+    @rx.event
+    async def add_group(self):
+        ok, result = await self._call(ops.create_group, name=self.group_name)
+        if ok:
+            self.group_name = ""
+        return result
+
+    @rx.event
+    async def delete_group(self, group_id: int):
+        ok, result = await self._call(ops.delete_group, group_id=int(group_id))
+        return result
+
+    @rx.event
+    async def move_group(self, group_id: int, offset: int):
+        ids = [g.id for g in self.groups]
+        i = ids.index(int(group_id))
+        j = max(0, min(len(ids) - 1, i + int(offset)))
+        ids.insert(j, ids.pop(i))
+        ok, result = await self._call(ops.reorder_groups, group_ids=ids)
+        return result
+
+
+def service_row(svc) -> rx.Component:
+    s = ServicesAdmin
+    return rx.table.row(
+        rx.table.cell(rx.text(svc.name, weight="medium"), rx.text(svc.slug, size="1", color_scheme="gray")),
+        rx.table.cell(svc.group_name),
+        rx.table.cell(status_badge(svc.status_label, svc.status_color)),
+        rx.table.cell(
+            rx.hstack(
+                rx.icon_button("arrow-up", size="1", variant="soft", on_click=s.move(svc.id, -1), aria_label="Move up"),
+                rx.icon_button("arrow-down", size="1", variant="soft", on_click=s.move(svc.id, 1), aria_label="Move down"),
+                rx.button("Edit", size="1", variant="soft", on_click=s.edit(svc.id)),
+                rx.alert_dialog.root(
+                    rx.alert_dialog.trigger(rx.button("Delete", size="1", color_scheme="red", variant="soft")),
+                    rx.alert_dialog.content(
+                        rx.alert_dialog.title("Delete " + svc.name + "?"),
+                        rx.alert_dialog.description("It leaves every status page. Its status history is kept."),
+                        rx.hstack(
+                            rx.alert_dialog.cancel(rx.button("Cancel", variant="soft")),
+                            rx.alert_dialog.action(rx.button("Delete", color_scheme="red", on_click=s.delete(svc.id))),
+                            justify="end",
+                        ),
+                    ),
+                ),
+                spacing="2",
+            )
+        ),
+    )
+
+
+def group_row(grp) -> rx.Component:
+    s = ServicesAdmin
+    return rx.hstack(
+        rx.text(grp.name, weight="medium", min_width="12em"),
+        rx.icon_button("arrow-up", size="1", variant="soft", on_click=s.move_group(grp.id, -1), aria_label="Move up"),
+        rx.icon_button("arrow-down", size="1", variant="soft", on_click=s.move_group(grp.id, 1), aria_label="Move down"),
+        rx.button("Delete", size="1", color_scheme="red", variant="soft", on_click=s.delete_group(grp.id)),
+        align="center",
+    )
+
+
+def services_page() -> rx.Component:
+    s = ServicesAdmin
+    return console(
+        "Services",
+        card(
+            rx.vstack(
+                rx.heading(rx.cond(s.editing_id == 0, "New service", "Edit service"), size="4"),
+                rx.hstack(
+                    field("Name", rx.input(value=s.name, on_change=s.set_name, id="service-name"), "name"),
+                    field("Slug", rx.input(value=s.slug, on_change=s.set_slug, id="service-slug"), "slug",
+                          hint="lowercase letters, digits, dashes"),
+                    width="100%",
+                ),
+                field("Description", rx.input(value=s.description, on_change=s.set_description, width="100%"), "description"),
+                field(
+                    "Group",
+                    rx.select.root(
+                        rx.select.trigger(),
+                        rx.select.content(
+                            rx.select.item("No group", value=NO_GROUP),
+                            rx.foreach(AdminState.groups, lambda g: rx.select.item(g.name, value=g.id.to_string())),
+                        ),
+                        value=s.group_id,
+                        on_change=s.set_group_id,
+                    ),
+                    "group_id",
+                ),
+                rx.hstack(
+                    rx.button("Save service", on_click=s.save, id="save-service"),
+                    rx.cond(s.editing_id != 0, rx.button("Cancel", variant="soft", on_click=s.new)),
+                ),
+                width="100%",
+            )
+        ),
+        card(
+            rx.table.root(
+                rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in ("Service", "Group", "Status", "")])),
+                rx.table.body(rx.foreach(AdminState.services, service_row)),
+                width="100%",
+            )
+        ),
+        card(
+            rx.vstack(
+                rx.heading("Groups", size="4"),
+                rx.foreach(AdminState.groups, group_row),
+                rx.hstack(
+                    field("New group", rx.input(value=s.group_name, on_change=s.set_group_name, id="group-name"), "name"),
+                    rx.button("Add group", on_click=s.add_group),
+                    align="end",
+                ),
+            )
+        ),
+    )

@@ -1,0 +1,107 @@
+"""AdminState: the signed-in user's console data, and the one way handlers call the domain.
+
+Any websocket client can call any handler by name, so a page guard is cosmetic: each
+handler goes through `_call`, which resolves the HttpOnly session cookie of the socket's
+handshake to a user on the server, or does nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+import reflex as rx
+
+from statusapp.db import session_scope
+from statusapp.domain import Actor, DomainError, NotFound, ValidationError
+from statusapp.domain import auth
+from statusapp.enums import ChangeCause
+from statusapp.live import admin_room, hub
+from statusapp.queries import AdminData, AdminGroup, AdminIncident, AdminPage, AdminService, admin_data
+from statusapp.ui import routes
+from statusapp.web import session_token_from_cookie_header
+
+
+class AdminState(rx.State):
+    user_email: str = ""
+    signed_in: bool = False
+    services: list[AdminService] = []
+    groups: list[AdminGroup] = []
+    pages: list[AdminPage] = []
+    incidents: list[AdminIncident] = []
+    # Field -> message of the last failed form, shown next to each field.
+    errors: dict[str, str] = {}
+    notice: str = ""
+    _room: str = ""
+
+    @rx.var
+    def open_incidents(self) -> list[AdminIncident]:
+        return [i for i in self.incidents if i.active]
+
+    async def _actor(self) -> Actor | None:
+        token = session_token_from_cookie_header(self.router.headers.cookie)
+        user = await asyncio.to_thread(auth.session_user, token)
+        if user is None:
+            self.signed_in = False
+            return None
+        self.user_email = user.email
+        self.signed_in = True
+        return Actor(user.organization_id, user.user_id, ChangeCause.manual)
+
+    async def _call(self, operation: Callable[..., Any], **kwargs: Any) -> tuple[bool, Any]:
+        """Run a domain operation as the signed-in user; field errors land in `errors`."""
+        actor = await self._actor()
+        if actor is None:
+            return False, rx.redirect(routes.ADMIN_LOGIN)
+        try:
+            result = await asyncio.to_thread(operation, actor=actor, **kwargs)
+        except ValidationError as exc:
+            self.errors = exc.errors
+            self.notice = ""
+            return False, None
+        except NotFound as exc:
+            self.errors = {"_": str(exc)}
+            return False, None
+        except DomainError as exc:
+            self.errors = {"_": str(exc)}
+            return False, None
+        self.errors = {}
+        await self._reload(actor)
+        return True, result
+
+    async def _reload(self, actor: Actor) -> None:
+        def read() -> AdminData:
+            with session_scope() as session:
+                return admin_data(session, actor.organization_id)
+
+        data = await asyncio.to_thread(read)
+        self.services, self.groups, self.pages, self.incidents = data.services, data.groups, data.pages, data.incidents
+
+    @rx.event
+    async def open_console(self):
+        """on_load of every admin page: sign-in check, data, live updates from other admins."""
+        actor = await self._actor()
+        if actor is None:
+            return rx.redirect(routes.ADMIN_LOGIN)
+        self.errors, self.notice = {}, ""
+        room = admin_room(actor.organization_id)
+        sid = self.router.session.session_id
+        if self._room != room:
+            await hub.join(sid, room)
+            self._room = room
+        else:
+            await hub.join(sid, room)  # a reconnect has a new socket id
+        await self._reload(actor)
+
+    @rx.event
+    async def refresh(self):
+        """Sent by the server (statusapp.live) to every console of the organization on a change."""
+        actor = await self._actor()
+        if actor is not None:
+            await self._reload(actor)
+
+    @rx.event
+    def clear_errors(self):
+        self.errors = {}
+        self.notice = ""

@@ -1,0 +1,121 @@
+"""Table-driven tests of the pure status rules (statusapp/domain/status.py); no database."""
+
+from __future__ import annotations
+
+import pytest
+
+from statusapp.domain.status import derive_service_status, page_indicator, worst_service_status
+from statusapp.enums import IncidentImpact, PageIndicator, ServiceStatus
+
+OP = "operational"
+MAINT = "under_maintenance"
+DEG = "degraded_performance"
+PART = "partial_outage"
+MAJOR = "major_outage"
+
+
+@pytest.mark.parametrize(
+    ("statuses", "expected"),
+    [
+        ([], OP),
+        ([OP], OP),
+        ([OP, OP, OP], OP),
+        ([MAINT], MAINT),
+        ([OP, MAINT], MAINT),
+        ([MAINT, DEG], DEG),
+        ([DEG, MAINT], DEG),
+        ([DEG, PART], PART),
+        ([PART, DEG, OP], PART),
+        ([MAJOR, OP], MAJOR),
+        ([OP, DEG, MAJOR, PART, MAINT], MAJOR),
+        # Enum members and plain strings mix.
+        ([ServiceStatus.partial_outage, DEG], PART),
+        ((s for s in [DEG, MAINT]), DEG),  # any iterable, even a generator
+    ],
+)
+def test_worst_service_status(statuses, expected):
+    result = worst_service_status(statuses)
+    assert isinstance(result, ServiceStatus)
+    assert result == ServiceStatus(expected)
+
+
+def test_worst_service_status_rejects_unknown_status():
+    with pytest.raises(ValueError):
+        worst_service_status([OP, "on_fire"])
+
+
+@pytest.mark.parametrize(
+    ("manual", "incidents", "expected"),
+    [
+        # No active incident: the manual status is shown.
+        (OP, [], OP),
+        (MAINT, [], MAINT),
+        (MAJOR, [], MAJOR),
+        # One incident worse than the manual status.
+        (OP, [DEG], DEG),
+        (OP, [MAJOR], MAJOR),
+        (MAINT, [PART], PART),
+        # Manual status worse than every incident: manual wins.
+        (MAJOR, [DEG], MAJOR),
+        (PART, [DEG, MAINT], PART),
+        # Overlapping incidents: the worst one wins, whatever the order.
+        (OP, [DEG, PART], PART),
+        (OP, [PART, DEG], PART),
+        (OP, [DEG, DEG], DEG),
+        # An incident that says "operational" imposes nothing.
+        (DEG, [OP], DEG),
+        (OP, [OP, OP], OP),
+        # Under maintenance is less severe than any degradation.
+        (MAINT, [DEG], DEG),
+        (DEG, [MAINT], DEG),
+        (ServiceStatus.degraded_performance, [ServiceStatus.major_outage], MAJOR),
+    ],
+)
+def test_derive_service_status(manual, incidents, expected):
+    assert derive_service_status(manual, incidents) == ServiceStatus(expected)
+
+
+@pytest.mark.parametrize(
+    ("services", "impacts", "expected", "text"),
+    [
+        ([], [], "none", "All Systems Operational"),
+        ([OP, OP], [], "none", "All Systems Operational"),
+        ([OP, MAINT], [], "maintenance", "Service Under Maintenance"),
+        ([OP, DEG], [], "minor", "Partially Degraded Service"),
+        ([OP, PART], [], "major", "Partial System Outage"),
+        ([OP, MAJOR], [], "critical", "Major System Outage"),
+        ([MAINT, DEG, PART], [], "major", "Partial System Outage"),
+        # Active incidents count by impact even when no service is degraded.
+        ([OP], ["none"], "none", "All Systems Operational"),
+        ([OP], ["minor"], "minor", "Partially Degraded Service"),
+        ([OP], ["major"], "major", "Partial System Outage"),
+        ([], ["critical"], "critical", "Major System Outage"),
+        ([MAINT], ["minor"], "minor", "Partially Degraded Service"),
+        # Worst of the two sides wins.
+        ([MAJOR], ["minor"], "critical", "Major System Outage"),
+        ([DEG], ["major", "none"], "major", "Partial System Outage"),
+        ([PART], ["critical", "minor"], "critical", "Major System Outage"),
+        ([ServiceStatus.degraded_performance], [IncidentImpact.none], "minor", "Partially Degraded Service"),
+    ],
+)
+def test_page_indicator(services, impacts, expected, text):
+    ind = page_indicator(services, impacts)
+    assert ind is PageIndicator(expected)
+    assert ind.description == text
+
+
+def test_page_indicator_rejects_unknown_values():
+    with pytest.raises(ValueError):
+        page_indicator(["broken"], [])
+    with pytest.raises(ValueError):
+        page_indicator([], ["apocalyptic"])
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [(OP, MAINT), (MAINT, DEG), (DEG, PART), (PART, MAJOR)],
+)
+def test_service_status_severity_order(a, b):
+    """The order every rule above relies on."""
+    assert ServiceStatus(a).severity < ServiceStatus(b).severity
+    assert worst_service_status([a, b]) == worst_service_status([b, a]) == ServiceStatus(b)
