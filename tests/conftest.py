@@ -62,7 +62,7 @@ def _isolated_settings(tmp_path_factory, monkeypatch) -> Iterator[None]:
 
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory) -> str:
-    """A migrated SQLite file, copied for every test (running alembic per test is slow)."""
+    """A SQLite file migrated (alembic upgrade head) once per session; each test gets a copy."""
     path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
     url = f"sqlite:///{path}"
     app_db.migrate(url)
@@ -119,7 +119,6 @@ def db(request, tmp_path) -> Iterator[str]:
         path = tmp_path / "statusapp.db"
         shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
         url = f"sqlite:///{path}"
-        app_db.migrate(url)  # a no-op at head; keeps the fixture honest if the template lags
     else:
         url = request.getfixturevalue("pg_url")
         _truncate_all(url)

@@ -9,7 +9,7 @@ from sqlmodel import Session, select, update
 
 from statusapp import demo, queries
 from statusapp.db import get_engine
-from statusapp.domain import Actor, AuthError, NotFound, ValidationError, auth
+from statusapp.domain import Actor, AuthError, NotFound, ValidationError, add_listener, auth, remove_listener
 from statusapp.domain import incidents, organizations, pages, services
 from statusapp.domain.base import unit_of_work
 from statusapp.enums import ChangeCause
@@ -427,6 +427,10 @@ def test_page_unknown_service_id(org, row_counts):
     api = new_service(org, "api")
     _expect_invalid(row_counts, "service_ids", pages.create_page, actor=org, name="P", slug="p", service_ids=[api.id, 424242])
     _expect_invalid(row_counts, "service_ids", pages.create_page, actor=org, name="P", slug="p", service_ids=[api.id, api.id])
+    _expect_invalid(row_counts, "service_ids", pages.create_page, actor=org, name="P", slug="p", service_ids=["abc"])
+    page = pages.create_page(actor=org, name="P", slug="p", service_ids=[api.id])
+    _expect_invalid(row_counts, "service_ids", pages.update_page, actor=org, page_id=page.id, service_ids=[str(api.id), "x"])
+    assert [g.services[0].id for g in view_of("p").groups] == [api.id]
 
 
 @pytest.mark.parametrize(
@@ -586,8 +590,6 @@ def test_listener_hears_change_only_after_commit(org, capture_changes):
             # A separate connection sees the incident: the transaction has committed.
             seen_in_db.append(load(Incident, change.payload["incident_id"]) is not None)
 
-    from statusapp.domain import add_listener, remove_listener
-
     add_listener(check_committed)
     try:
         capture_changes.clear()
@@ -634,8 +636,6 @@ def test_change_announced_inside_rolled_back_transaction_is_dropped(org, capture
 
 
 def test_failing_listener_does_not_undo_the_change(org, capture_changes):
-    from statusapp.domain import add_listener, remove_listener
-
     def broken(change):
         raise RuntimeError("listener bug")
 
@@ -659,7 +659,7 @@ def _page_with_groups(org):
     api = new_service(org, "api", name="API", group_id=core.id)
     eu = new_service(org, "eu", name="EU", group_id=regions.id)
     mail = new_service(org, "mail", name="Email")
-    page = pages.create_page(actor=org, name="Acme Status", slug="acme", service_ids=[mail.id, eu.id, web.id, api.id])
+    page = pages.create_page(actor=org, name="Acme Status", slug="acme", service_ids=[mail.id, eu.id, api.id, web.id])
     return page, core, regions, dict(web=web, api=api, eu=eu, mail=mail)
 
 
@@ -669,14 +669,14 @@ def test_page_view_groups_and_ungrouped_services(org):
     view = view_of("acme")
     assert view.found and view.name == "Acme Status" and view.id == page.id
     assert [(g.key, g.name, [x.name for x in g.services]) for g in view.groups] == [
-        (f"g{core.id}", "Core", ["Website", "API"]),
+        (f"g{core.id}", "Core", ["API", "Website"]),  # page order, not creation order
         (f"g{regions.id}", "Regions", ["EU"]),
         (f"s{s['mail'].id}", "", ["Email"]),
     ]
     core_view = view.groups[0]
     assert (core_view.status, core_view.status_label) == (PART, "Partial outage")
-    assert core_view.services[0].description == "Site"
-    assert [(x.status, x.status_label) for x in core_view.services] == [(OP, "Operational"), (PART, "Partial outage")]
+    assert core_view.services[1].description == "Site"
+    assert [(x.status, x.status_label) for x in core_view.services] == [(PART, "Partial outage"), (OP, "Operational")]
     assert view.groups[1].status == OP
 
 

@@ -63,7 +63,11 @@ def _apply_fields(session, page: StatusPage, errors: Errors, fields: dict[str, A
 
 
 def _set_services(session, actor: Actor, errors: Errors, page_id: int, service_ids: list[int]) -> None:
-    ids = [int(i) for i in service_ids]
+    try:
+        ids = [int(i) for i in service_ids]
+    except (TypeError, ValueError):
+        errors.add("service_ids", "Service ids must be numbers.")
+        return
     if len(set(ids)) != len(ids):
         errors.add("service_ids", "A service is listed twice.")
         return
