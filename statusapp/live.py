@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import hashlib
 import json
 import logging
 import time
@@ -34,7 +35,6 @@ from statusapp.settings import get_settings
 
 log = logging.getLogger(__name__)
 
-CHANNEL = "statusapp:live"
 CACHE_TTL_SECONDS = 15.0
 OUTBOX_POLL_SECONDS = 2.0
 
@@ -58,6 +58,7 @@ class LiveHub:
     """One per process: the page-view cache and the fan-out to sockets."""
 
     def __init__(self) -> None:
+        self.channel = ""
         self.views: dict[int, _Cached] = {}
         self.slug_to_id: dict[str, int] = {}
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -84,6 +85,8 @@ class LiveHub:
         add_listener(self.on_change)
         tasks = [asyncio.create_task(self._watch_outbox(), name="statusapp-outbox-watch")]
         url = get_settings().redis_url
+        # One channel per database, so two deployments sharing a Redis never mix pages.
+        self.channel = "statusapp:live:" + hashlib.sha1(get_settings().effective_database_url.encode()).hexdigest()[:12]
         if url:
             import redis.asyncio as aioredis
 
@@ -131,7 +134,7 @@ class LiveHub:
     async def publish(self, messages: list[dict]) -> None:
         if self.redis is not None:
             try:
-                await self.redis.publish(CHANNEL, json.dumps(messages))
+                await self.redis.publish(self.channel, json.dumps(messages))
                 return
             except Exception:
                 log.exception("Redis publish failed; delivering to this worker's sockets only")
@@ -141,7 +144,7 @@ class LiveHub:
         while True:
             try:
                 pubsub = self.redis.pubsub()
-                await pubsub.subscribe(CHANNEL)
+                await pubsub.subscribe(self.channel)
                 ready.set()
                 async for msg in pubsub.listen():
                     if msg.get("type") == "message":

@@ -1,0 +1,150 @@
+"""The issue's flows in a real browser against the app in production mode."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+
+import httpx
+import pytest
+from sqlmodel import func, select
+
+from statusapp.db import session_scope
+from statusapp.domain import Actor
+from statusapp.domain import pages as page_ops
+from statusapp.models import Incident, Service
+from tests.e2e.conftest import login
+from tests.support.appserver import ADMIN_EMAIL, ADMIN_PASSWORD
+
+pytestmark = pytest.mark.e2e
+TIMEOUT_MS = 10_000
+
+
+def test_declared_incident_appears_live_on_open_public_page(app_server, browser):
+    visitor = browser.new_context().new_page()
+    visitor.goto(app_server.url + "/status/demo")
+    visitor.wait_for_selector("text=All Systems Operational", timeout=TIMEOUT_MS)
+    visitor.evaluate("window.__not_reloaded = true")
+
+    admin = browser.new_context().new_page()
+    login(admin, app_server.url)
+    admin.wait_for_selector("text=Open incidents", timeout=TIMEOUT_MS)
+    admin.goto(app_server.url + "/admin/incidents")
+    admin.wait_for_selector("#incident-title", timeout=TIMEOUT_MS)
+    title = f"Checkout failing {uuid.uuid4().hex[:6]} <b>bold?</b>"
+    admin.fill("#incident-title", title)
+    admin.locator(".service-choice", has_text="API").get_by_role("combobox").click()
+    admin.get_by_role("option", name="major_outage").click()
+
+    started = time.monotonic()
+    admin.click("#declare-incident")
+    visitor.wait_for_selector(f"text={title}", timeout=TIMEOUT_MS)
+    delay = time.monotonic() - started
+    print(f"\nincident appeared on the open public page {delay * 1000:.0f} ms after the click")
+
+    assert visitor.evaluate("window.__not_reloaded") is True, "the visitor's page reloaded"
+    assert visitor.inner_text("#overall-status") == "Major System Outage"
+    api_row = visitor.locator(".service", has_text="Public REST API")
+    assert "Major outage" in api_row.inner_text()
+    # User text is shown as text, never as markup.
+    assert visitor.locator("#active-incidents b").count() == 0
+    assert delay < 5, f"took {delay:.1f}s"
+    # The admin landed on the new incident's page.
+    admin.wait_for_selector("#incident-heading", timeout=TIMEOUT_MS)
+    assert admin.inner_text("#incident-heading") == title
+
+    # Resolving it clears the banner live, again without reload.
+    admin.click("#resolve")
+    visitor.wait_for_selector("text=All Systems Operational", timeout=TIMEOUT_MS)
+    assert visitor.evaluate("window.__not_reloaded") is True
+
+
+def test_private_and_unknown_pages_answer_404(app_server, app_db_url, browser):
+    slug = f"internal-{uuid.uuid4().hex[:6]}"
+    page_ops.create_page(actor=Actor(1), name="Internal", slug=slug, is_public=False)
+    for path in (f"/status/{slug}", "/status/no-such-page", f"/status/{slug}/history"):
+        r = httpx.get(app_server.url + path, timeout=10)
+        assert r.status_code == 404, path
+        assert "not found" in r.text.lower()
+    page = browser.new_page()
+    response = page.goto(app_server.url + f"/status/{slug}")
+    assert response.status == 404
+    assert "404" in page.inner_text("#not-found")
+    page.close()
+    assert httpx.get(app_server.url + "/status/demo", timeout=10).status_code == 200
+
+
+def test_wrong_password_is_refused(app_server, browser):
+    ctx = browser.new_context()
+    page = ctx.new_page()
+    login(page, app_server.url, password="not-the-password")
+    page.wait_for_selector("#login-error", timeout=TIMEOUT_MS)
+    assert "Wrong email or password" in page.inner_text("#login-error")
+    assert not [c for c in ctx.cookies() if c["name"] == "statusapp_session"]
+    page.goto(app_server.url + "/admin")
+    page.wait_for_url("**/admin/login**", timeout=TIMEOUT_MS)
+    ctx.close()
+
+
+def test_admin_pages_send_frame_blocking_headers(app_server):
+    r = httpx.get(app_server.url + "/admin/login/", timeout=10)
+    assert r.headers["x-frame-options"] == "DENY"
+    assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
+
+
+async def _call_handler(url: str, event_name: str, payload: dict, cookie: str | None) -> None:
+    """Call a Reflex event handler by name over a raw socket.io connection, as any client can."""
+    import socketio
+
+    client = socketio.AsyncClient(reconnection=False)
+    received = asyncio.Event()
+    client.on("event", lambda data: received.set(), namespace="/_event")
+    headers = {"Cookie": cookie} if cookie else {}
+    await client.connect(f"{url}?token={uuid.uuid4()}", socketio_path="/_event", namespaces=["/_event"],
+                         transports=["websocket"], headers=headers, wait_timeout=10)
+    try:
+        await client.emit("event", {"name": event_name, "payload": payload,
+                                    "router_data": {"pathname": "/admin", "asPath": "/admin"}}, namespace="/_event")
+        await asyncio.wait_for(received.wait(), 10)
+        await asyncio.sleep(0.5)
+    finally:
+        await client.disconnect()
+
+
+def call_handler(*args) -> None:
+    """Run the socket client in its own thread: Playwright's sync API owns this thread's loop."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, _call_handler(*args)).result(timeout=60)
+
+
+def _service_and_incident_count():
+    with session_scope() as s:
+        api = s.exec(select(Service).where(Service.slug == "api")).one()
+        return api.manual_status, s.exec(select(func.count()).select_from(Incident)).one()
+
+
+def test_unauthenticated_websocket_call_of_admin_handler_changes_nothing(app_server, app_db_url):
+    from statusapp.ui.admin.dashboard import DashboardAdmin
+
+    handler = DashboardAdmin.get_full_name() + ".set_manual_status"
+    with session_scope() as s:
+        api_id = s.exec(select(Service).where(Service.slug == "api")).one().id
+    before = _service_and_incident_count()
+    assert before[0] == "operational"
+
+    call_handler(app_server.url, handler, {"service_id": api_id, "status": "major_outage"}, None)
+    call_handler(app_server.url, handler, {"service_id": api_id, "status": "major_outage"},
+                 "statusapp_session=forged-token")
+    assert _service_and_incident_count() == before
+
+    # The same call with a real session does change it: the test reaches the handler.
+    r = httpx.post(app_server.url + "/auth/login", data={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD},
+                   headers={"Origin": app_server.url}, follow_redirects=False, timeout=10)
+    cookie = f"statusapp_session={r.cookies['statusapp_session']}"
+    call_handler(app_server.url, handler, {"service_id": api_id, "status": "major_outage"}, cookie)
+    assert _service_and_incident_count()[0] == "major_outage"
+    call_handler(app_server.url, handler, {"service_id": api_id, "status": "operational"}, cookie)
+    assert _service_and_incident_count()[0] == "operational"

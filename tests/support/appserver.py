@@ -1,0 +1,112 @@
+"""Start the real app (reflex run --env prod) on a free port with its own database, for the
+browser tests and the benchmarks. Every wait is bounded."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+ADMIN_EMAIL = "admin@example.com"
+ADMIN_PASSWORD = "correct-horse-battery"
+
+
+def reflex_env() -> dict[str, str]:
+    """The environment Reflex needs on these machines (see README: no downloads)."""
+    env = dict(os.environ)
+    env["PATH"] = f"{ROOT / '.tools' / 'node_modules' / '.bin'}:{ROOT / '.venv' / 'bin'}:{env.get('PATH', '')}"
+    env.update(
+        REFLEX_USE_SYSTEM_BUN="1",
+        NPM_CONFIG_REGISTRY="https://registry.npmjs.org",
+        REFLEX_TELEMETRY_ENABLED="false",
+        REFLEX_CHECK_LATEST_VERSION="false",
+        REFLEX_HTTP_CLIENT_BIND_ADDRESS="0.0.0.0",
+    )
+    return env
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class AppServer:
+    """`reflex run --env prod` in a subprocess; `url` once `start()` returns."""
+
+    def __init__(self, *, database_url: str, data_dir: Path, redis_url: str = "", workers: int = 1,
+                 log_path: Path | None = None, demo: bool = True):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.database_url = database_url
+        self.data_dir = data_dir
+        self.redis_url = redis_url
+        self.workers = workers
+        self.demo = demo
+        self.log_path = log_path or data_dir / "server.log"
+        self.proc: subprocess.Popen | None = None
+
+    def env(self) -> dict[str, str]:
+        env = reflex_env()
+        env.update(
+            STATUSAPP_DATABASE_URL=self.database_url,
+            STATUSAPP_DATA_DIR=str(self.data_dir),
+            STATUSAPP_ADMIN_EMAIL=ADMIN_EMAIL,
+            STATUSAPP_ADMIN_PASSWORD=ADMIN_PASSWORD,
+            STATUSAPP_DEMO="1" if self.demo else "0",
+            STATUSAPP_PUBLIC_URL=self.url,
+            GRANIAN_WORKERS=str(self.workers),
+        )
+        env.pop("REDIS_URL", None)
+        env.pop("STATUSAPP_REDIS_URL", None)
+        if self.redis_url:
+            env["REDIS_URL"] = self.redis_url
+        return env
+
+    def start(self, timeout: float = 300) -> "AppServer":
+        env = self.env()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        subprocess.run([str(ROOT / ".venv" / "bin" / "statusapp"), "bootstrap"], env=env, cwd=ROOT, check=True,
+                       capture_output=True, timeout=120)
+        self._log = open(self.log_path, "w")
+        self.proc = subprocess.Popen(
+            ["reflex", "run", "--env", "prod", "--single-port", "--backend-port", str(self.port),
+             "--frontend-port", str(self.port), "--loglevel", "warning"],
+            cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"app exited early; see {self.log_path}:\n{self.log_path.read_text()[-3000:]}")
+            try:
+                if httpx.get(self.url + "/healthz", timeout=2).status_code == 200 and \
+                        httpx.get(self.url + "/status/demo" if self.demo else self.url + "/", timeout=5).status_code < 500:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+        self.stop()
+        raise TimeoutError(f"app did not answer within {timeout}s; see {self.log_path}")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=10)
+        if getattr(self, "_log", None):
+            self._log.close()
+
+    def __enter__(self) -> "AppServer":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
