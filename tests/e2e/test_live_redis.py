@@ -1,0 +1,57 @@
+"""Several workers behind Redis: a change committed in one worker reaches visitors of all."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import pytest
+from sqlmodel import select
+
+from statusapp.db import session_scope
+from statusapp.models import Service
+from tests.e2e.test_flows import call_handler
+from tests.support.appserver import ADMIN_EMAIL, ADMIN_PASSWORD, AppServer
+from tests.test_live_hub import REDIS_URL, _redis_available
+
+pytestmark = [pytest.mark.e2e, pytest.mark.skipif(not _redis_available(), reason=f"Redis not reachable at {REDIS_URL}")]
+TABS = 8
+
+
+@pytest.fixture(scope="module")
+def redis_app(tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("e2e-redis")
+    server = AppServer(database_url=f"sqlite:///{data_dir / 'redis.db'}", data_dir=data_dir, redis_url=REDIS_URL,
+                       workers=2)
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_change_reaches_visitors_on_every_worker(redis_app, browser, monkeypatch):
+    from statusapp.settings import get_settings
+    from statusapp.ui.admin.dashboard import DashboardAdmin
+
+    monkeypatch.setattr(get_settings(), "database_url", redis_app.database_url)
+    with session_scope() as s:
+        api_id = s.exec(select(Service).where(Service.slug == "api")).one().id
+
+    tabs = []
+    for _ in range(TABS):  # separate connections; the kernel spreads them over both workers
+        page = browser.new_context().new_page()
+        page.goto(redis_app.url + "/status/demo")
+        tabs.append(page)
+    for page in tabs:
+        page.wait_for_selector("text=All Systems Operational", timeout=15_000)
+
+    r = httpx.post(redis_app.url + "/auth/login", data={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD},
+                   headers={"Origin": redis_app.url}, follow_redirects=False, timeout=10)
+    cookie = f"statusapp_session={r.cookies['statusapp_session']}"
+    started = time.monotonic()
+    call_handler(redis_app.url, DashboardAdmin.get_full_name() + ".set_manual_status",
+                 {"service_id": api_id, "status": "major_outage"}, cookie)
+    for page in tabs:
+        page.wait_for_selector("text=Major System Outage", timeout=5_000)
+    print(f"\n{TABS} tabs over 2 workers had the change after {(time.monotonic() - started) * 1000:.0f} ms")
+    for page in tabs:
+        page.context.close()

@@ -1,0 +1,134 @@
+"""LiveHub fan-out: one emit per room per worker, and across workers through Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+import pytest
+
+from statusapp.domain import Actor
+from statusapp.domain import incidents
+from statusapp.live import LiveHub, build_org_messages, page_room
+from statusapp.settings import get_settings
+
+REDIS_URL = os.environ.get("STATUSAPP_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+class RecordingNamespace:
+    """Stands in for Reflex's socket.io namespace: records what would be sent to which room."""
+
+    def __init__(self) -> None:
+        self.emits: list[tuple[str, dict, str]] = []
+        self.rooms: dict[str, set[str]] = {}
+
+    async def emit(self, event, data, room=None, **_):
+        self.emits.append((event, data, room))
+
+    async def enter_room(self, sid, room):
+        self.rooms.setdefault(room, set()).add(sid)
+
+    async def leave_room(self, sid, room):
+        self.rooms.get(room, set()).discard(sid)
+
+
+def _hub(namespace) -> LiveHub:
+    hub = LiveHub()
+    hub.configure(view_key=("state.public_page_state", "view_rx_state_"), admin_event="state.admin_state.refresh")
+    hub.namespace = namespace
+    return hub
+
+
+def _demo(org: Actor) -> int:
+    from statusapp.demo import load_demo
+    from statusapp.db import session_scope
+    from statusapp.models import StatusPage
+    from sqlmodel import select
+
+    load_demo(org.organization_id)
+    with session_scope() as s:
+        return s.exec(select(StatusPage)).one().id
+
+
+def test_one_emit_per_page_room_and_none_when_nothing_changed(db, org):
+    page_id = _demo(org)
+    ns = RecordingNamespace()
+    hub = _hub(ns)
+
+    async def scenario():
+        await hub.apply(build_org_messages(org.organization_id))
+        first = [e for e in ns.emits if e[2] == page_room(page_id)]
+        assert len(first) == 1
+        view = first[0][1]["delta"]["state.public_page_state"]["view_rx_state_"]
+        assert view["indicator"] == "none"
+        await hub.apply(build_org_messages(org.organization_id))  # same view again
+        assert len([e for e in ns.emits if e[2] == page_room(page_id)]) == 1
+        incidents.create_incident(actor=org, title="Down", impact="critical", message="m", services={})
+        await hub.apply(build_org_messages(org.organization_id))
+        pushed = [e for e in ns.emits if e[2] == page_room(page_id)]
+        assert len(pushed) == 2
+        assert pushed[-1][1]["delta"]["state.public_page_state"]["view_rx_state_"]["indicator"] == "critical"
+        assert hub.cached_view(page_id).indicator == "critical"
+        admin = [e for e in ns.emits if e[2] == f"admin-{org.organization_id}"]
+        assert admin and admin[-1][1]["events"][0]["name"] == "state.admin_state.refresh"
+
+    asyncio.run(scenario())
+
+
+def test_private_page_is_pushed_as_not_found(db, org):
+    from statusapp.domain import pages
+
+    page_id = _demo(org)
+    ns = RecordingNamespace()
+    hub = _hub(ns)
+    pages.update_page(actor=org, page_id=page_id, is_public=False)
+    asyncio.run(hub.apply(build_org_messages(org.organization_id)))
+    (event, data, room), = [e for e in ns.emits if e[2] == page_room(page_id)]
+    assert data["delta"]["state.public_page_state"]["view_rx_state_"]["found"] is False
+    assert data["delta"]["state.public_page_state"]["view_rx_state_"]["name"] == ""
+
+
+def _redis_available() -> bool:
+    try:
+        import redis
+
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
+        return True
+    except Exception:
+        return False
+
+
+@pytest.mark.skipif(not _redis_available(), reason=f"Redis not reachable at {REDIS_URL}")
+def test_change_committed_in_one_worker_reaches_every_worker_through_redis(db, org, monkeypatch):
+    """Two hubs = two workers. A change committed next to worker A reaches worker B's sockets."""
+    page_id = _demo(org)
+    monkeypatch.setattr(get_settings(), "redis_url", REDIS_URL)
+    # The channel is derived from the (per-test, unique) database URL: parallel runs sharing
+    # this Redis never see each other's pages.
+
+    class FakeApp:
+        def __init__(self, ns):
+            self.event_namespace = ns
+
+    ns_a, ns_b = RecordingNamespace(), RecordingNamespace()
+    hub_a, hub_b = _hub(ns_a), _hub(ns_b)
+
+    async def scenario():
+        async with hub_a.lifespan(FakeApp(ns_a)), hub_b.lifespan(FakeApp(ns_b)):
+            assert hub_a.channel == hub_b.channel and hub_a.redis is not None
+            await asyncio.to_thread(
+                incidents.create_incident, actor=org, title="Redis test", impact="major", message="m", services={}
+            )
+            for _ in range(100):  # bounded: 5 s
+                if any(e[2] == page_room(page_id) for e in ns_b.emits) and any(
+                    e[2] == page_room(page_id) for e in ns_a.emits
+                ):
+                    break
+                await asyncio.sleep(0.05)
+        for ns in (ns_a, ns_b):
+            pushed = [e for e in ns.emits if e[2] == page_room(page_id)]
+            assert pushed, "a worker never emitted the change to its sockets"
+            view = pushed[-1][1]["delta"]["state.public_page_state"]["view_rx_state_"]
+            assert view["incidents"][0]["title"] == "Redis test"
+
+    asyncio.run(scenario())
