@@ -326,6 +326,7 @@ class Bench:
         self.visitors: list[Visitor] = []
         self.page = None  # Playwright page
         self.report: dict = {"label": label}
+        self.profile_dir: str | None = None
 
     def log(self, msg: str) -> None:
         print(f"[{self.label}] {msg}", flush=True)
@@ -411,6 +412,7 @@ class Bench:
             r = Round(i, status, f'"status_text":"{text}"', expected=len(live))
             if self.page is not None:
                 await self.watch_browser(text)
+            profilers = await self.start_profilers(pids, i)
             cpu_s, cpu_c = cpu_seconds(pids), client_cpu()
             self.round = r
             r.t0, r.t0_wall = time.monotonic(), time.time()
@@ -429,6 +431,9 @@ class Bench:
                     browser_ms.append(b_ms)
             server_cpu.append(cpu_seconds(pids) - cpu_s)
             client_cpu_s.append(client_cpu() - cpu_c)
+            for proc in profilers:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(proc.wait(), 30)
             # Check, outside the timed path, that what matched really shows the change.
             r_lat = []
             for v in live:
@@ -463,6 +468,20 @@ class Bench:
             server_cpu_ms=statistics.mean(server_cpu) * 1000, client_cpu_ms=statistics.mean(client_cpu_s) * 1000,
             admin_errors=len(admin_errors),
         )
+
+    async def start_profilers(self, pids: list[int], i: int) -> list:
+        """With --profile DIR: py-spy samples every server process for 3 s around change i."""
+        if not self.profile_dir:
+            return []
+        out = []
+        for pid in pids:
+            path = Path(self.profile_dir) / f"{self.label.replace(' ', '_')}-change{i + 1}-pid{pid}.txt"
+            out.append(await asyncio.create_subprocess_exec(
+                str(ROOT / ".venv" / "bin" / "py-spy"), "record", "-p", str(pid), "-r", "250", "-d", "3",
+                "--nonblocking", "--native", "--format", "raw", "-o", str(path),
+                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL))
+        await asyncio.sleep(1.0)  # let py-spy attach
+        return out
 
     async def join_probe(self) -> None:
         joins = []
@@ -550,6 +569,7 @@ def run_server_bench(args, names_: dict, *, label: str, n: int, redis_url: str, 
               flush=True)
         try:
             bench = Bench(server, names_, browser_wanted=not args.no_browser, label=label)
+            bench.profile_dir = args.profile
             r0 = redis_used_memory(redis_url) if redis_url else None
             report = asyncio.run(bench.run(n, args.changes, measure_memory=not redis_url))
             r1 = redis_used_memory(redis_url) if redis_url else None
@@ -606,6 +626,8 @@ def main() -> int:
     ap.add_argument("--no-redis", action="store_true", help="skip the 2-worker Redis run")
     ap.add_argument("--no-browser", action="store_true", help="no Chromium tab")
     ap.add_argument("--changes", type=int, default=3, help="changes committed per run (alternating outage/ok)")
+    ap.add_argument("--profile", metavar="DIR", help="py-spy (pip install py-spy) each server process around "
+                    "each change; collapsed stacks go to DIR (figures are then slower)")
     ap.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
     ap.add_argument("--redis-visitors", type=int, default=None, help="visitors in the Redis run (default: same)")
     args = ap.parse_args()
@@ -623,6 +645,8 @@ def main() -> int:
         print(f"{CHROMIUM} not found: use --no-browser")
         return 2
 
+    if args.profile:
+        Path(args.profile).mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     names_ = names()
     one = run_server_bench(args, names_, label="1 worker", n=n, redis_url="", workers=1)

@@ -193,3 +193,8 @@ def count_rows(url: str | None = None) -> dict[str, int]:
 def row_counts(db):
     """Call it to get {table: row count} of the test database."""
     return lambda: count_rows(db)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Fast tests first; the browser tests (which start the app) last."""
+    items.sort(key=lambda item: "/e2e/" in str(item.fspath))

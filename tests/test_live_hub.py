@@ -11,6 +11,7 @@ from statusapp.domain import Actor
 from statusapp.domain import incidents
 from statusapp.live import LiveHub, build_org_messages, page_room
 from statusapp.settings import get_settings
+from tests.support.aio import run
 
 REDIS_URL = os.environ.get("STATUSAPP_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
@@ -72,7 +73,7 @@ def test_one_emit_per_page_room_and_none_when_nothing_changed(db, org):
         admin = [e for e in ns.emits if e[2] == f"admin-{org.organization_id}"]
         assert admin and admin[-1][1]["events"][0]["name"] == "state.admin_state.refresh"
 
-    asyncio.run(scenario())
+    run(scenario())
 
 
 def test_private_page_is_pushed_as_not_found(db, org):
@@ -82,7 +83,7 @@ def test_private_page_is_pushed_as_not_found(db, org):
     ns = RecordingNamespace()
     hub = _hub(ns)
     pages.update_page(actor=org, page_id=page_id, is_public=False)
-    asyncio.run(hub.apply(build_org_messages(org.organization_id)))
+    run(hub.apply(build_org_messages(org.organization_id)))
     (event, data, room), = [e for e in ns.emits if e[2] == page_room(page_id)]
     assert data["delta"]["state.public_page_state"]["view_rx_state_"]["found"] is False
     assert data["delta"]["state.public_page_state"]["view_rx_state_"]["name"] == ""
@@ -131,4 +132,4 @@ def test_change_committed_in_one_worker_reaches_every_worker_through_redis(db, o
             view = pushed[-1][1]["delta"]["state.public_page_state"]["view_rx_state_"]
             assert view["incidents"][0]["title"] == "Redis test"
 
-    asyncio.run(scenario())
+    run(scenario())

@@ -19,7 +19,8 @@ class DashboardAdmin(AdminState):
     @rx.event
     async def set_manual_status(self, service_id: int, status: str):
         ok, result = await self._call(service_ops.set_manual_status, service_id=int(service_id), status=status)
-        return result
+        # On success `result` is the Service row, which is not an event: return nothing then.
+        return None if ok else result
 
 
 def service_line(svc) -> rx.Component:

@@ -172,7 +172,7 @@ class IncidentDetailAdmin(AdminState):
         if ok:
             await self.open_incident()
             self.notice = "Incident resolved."
-        return result
+        return None if ok else result
 
     @rx.event
     async def save_details(self):
@@ -188,7 +188,7 @@ class IncidentDetailAdmin(AdminState):
         ok, result = await self._call(ops.write_postmortem, incident_id=self.incident_id, text=self.postmortem)
         if ok:
             self.notice = "Postmortem published."
-        return result
+        return None if ok else result
 
     @rx.event
     async def delete(self):

@@ -82,7 +82,7 @@ class ServicesAdmin(AdminState):
         ok, result = await self._call(ops.create_group, name=self.group_name)
         if ok:
             self.group_name = ""
-        return result
+        return None if ok else result
 
     @rx.event
     async def delete_group(self, group_id: int):
