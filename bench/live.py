@@ -22,6 +22,12 @@ just before the admin's event is sent, so it includes the admin's round trip int
 server, the commit and the rebuild of the view: conservative (the commit time itself is not
 observable from outside).
 
+The server's Python processes get bench/servergc/ on their PYTHONPATH: its sitecustomize logs
+every full (generation-2) garbage collection, which stalls the event loop while it runs, so each
+change's line says whether one landed inside it. `--server-gc-threshold A,B,C` runs the server with
+gc.set_threshold(A, B, C) to try a collector setting without touching the app; `--profile DIR`
+samples the server with py-spy around each change.
+
 The last line printed is machine-readable:
     RESULT visitors=<N> p95_ms=<n> join_ms=<n> redis_p95_ms=<n> kb_per_visitor=<n>
 """
@@ -31,6 +37,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import json
 import os
 import re
@@ -88,10 +95,12 @@ def names() -> dict[str, str]:
     }
 
 
-def compiled_hydrate_extras() -> tuple[list[str] | None, str | None]:
-    """The initial-state hashes and state schema a browser sends on its first connect."""
-    ctx = ROOT / ".web" / "utils" / "context.jsx"
-    if not ctx.exists():
+def compiled_hydrate_extras(server: AppServer) -> tuple[list[str] | None, str | None]:
+    """The initial-state hashes and state schema a browser sends on its first connect, from the
+    frontend the server compiled (in its private copy of the app when AppServer makes one)."""
+    candidates = [server.data_dir / "app" / ".web", ROOT / ".web"]
+    ctx = next((d / "utils" / "context.jsx" for d in candidates if (d / "utils" / "context.jsx").exists()), None)
+    if ctx is None:
         return None, None
     text = ctx.read_text()
     hashes = re.search(r"export const initialStateHashes = (\[.*?\])", text)
@@ -142,24 +151,53 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / tick
 
 
-def socket_counts(pids: list[int]) -> dict[int, int]:
+def connections_per_process(pids: list[int], port: int) -> dict[int, int]:
+    """Established TCP connections to `port` held by each process (which worker got which visitors)."""
+    inodes: set[str] = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError):
+            with open(table) as f:
+                next(f)
+                for line in f:
+                    cols = line.split()
+                    if int(cols[1].rsplit(":", 1)[1], 16) == port and cols[3] == "01":
+                        inodes.add(cols[9])
     out = {}
     for pid in pids:
         n = 0
         with contextlib.suppress(OSError):
             for fd in os.listdir(f"/proc/{pid}/fd"):
                 with contextlib.suppress(OSError):
-                    if os.readlink(f"/proc/{pid}/fd/{fd}").startswith("socket:"):
-                        n += 1
-        out[pid] = n
+                    link = os.readlink(f"/proc/{pid}/fd/{fd}")
+                    n += link.startswith("socket:[") and link[8:-1] in inodes
+        if n:
+            out[pid] = n
     return out
 
 
-def cmdline(pid: int) -> str:
-    with contextlib.suppress(OSError):
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            return f.read().replace(b"\0", b" ").decode(errors="replace").strip()[:80]
-    return "?"
+def foreign_load() -> list[str]:
+    """Other app servers, test runs or browsers on this machine (not started by this benchmark):
+    they share the 2 cores, and a concurrent `reflex run` rebuilds the shared .web (with its own
+    port baked in) under our server's feet."""
+    ours = set(process_tree(os.getpid()))
+    pid = os.getppid()
+    while pid > 1:  # and our parents (`timeout ... bench/live.py`)
+        ours.add(pid)
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                pid = int(f.read().rpartition(")")[2].split()[1])
+        except OSError:
+            break
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) in ours:
+            continue
+        with contextlib.suppress(OSError):
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
+            if any(k in cmd for k in ("reflex run", "pytest", "bench/live.py", "chromium --type=renderer")):
+                found.append(f"{entry}: {cmd[:90]}")
+    return found
 
 
 def pct(values: list[float], q: float) -> float:
@@ -318,7 +356,7 @@ class Bench:
         self.url = server.url
         self.ws_url = server.url.replace("http://", "ws://") + "/_event/?EIO=4&transport=websocket&token="
         self.names = names_
-        self.hashes, self.schema = compiled_hydrate_extras()
+        self.hashes, self.schema = compiled_hydrate_extras(server)
         self.browser_wanted = browser_wanted
         self.label = label
         self.session: aiohttp.ClientSession | None = None
@@ -327,6 +365,7 @@ class Bench:
         self.page = None  # Playwright page
         self.report: dict = {"label": label}
         self.profile_dir: str | None = None
+        self.gc_log = str(server.data_dir / "gc.log")
 
     def log(self, msg: str) -> None:
         print(f"[{self.label}] {msg}", flush=True)
@@ -406,6 +445,9 @@ class Bench:
         browser_ms: list[float] = []
         server_cpu: list[float] = []
         client_cpu_s: list[float] = []
+        gc_ms: list[float] = []
+        spreads: list[float] = []
+        round_p95: list[float] = []
         for i in range(count):
             status = "major_outage" if i % 2 == 0 else "operational"
             text = TEXT_MAJOR if status == "major_outage" else TEXT_OK
@@ -448,11 +490,17 @@ class Bench:
                 r_lat.append(ms)
                 late += ms > DELIVERY_DEADLINE_S * 1000
             lat.extend(r_lat)
+            pauses = self.gc_pauses(r.t0_wall, r.t0_wall + got_all)
+            gc_ms.append(sum(pauses))
+            spreads.append(max(r_lat, default=0) - min(r_lat, default=0))
+            round_p95.append(pct(r_lat, 95))
             self.log(f"change {i + 1}/{count} ({status}): {len(r_lat)}/{len(live)} visitors got it, "
-                     f"p50 {pct(r_lat, 50):.0f} ms, p95 {pct(r_lat, 95):.0f} ms, max {max(r_lat, default=0):.0f} ms; "
+                     f"first {min(r_lat, default=0):.0f} ms, p50 {pct(r_lat, 50):.0f} ms, p95 {pct(r_lat, 95):.0f} ms, "
+                     f"max {max(r_lat, default=0):.0f} ms; "
                      f"last after {got_all * 1000:.0f} ms; Chromium "
                      + (f"{b_ms:.0f} ms" if b_ms is not None else "n/a" if self.page is None else "NOT SEEN")
-                     + f"; server CPU {server_cpu[-1] * 1000:.0f} ms, bench CPU {client_cpu_s[-1] * 1000:.0f} ms")
+                     + f"; server CPU {server_cpu[-1] * 1000:.0f} ms, bench CPU {client_cpu_s[-1] * 1000:.0f} ms"
+                     + (f"; server full GC during it: {' + '.join(f'{x:.0f}' for x in pauses)} ms" if pauses else ""))
             await asyncio.sleep(1.0)
         admin_errors = [m for m in admin.messages if "rror" in m and "errors_rx_state_" not in m]
         if admin_errors:
@@ -466,8 +514,19 @@ class Bench:
             late=late, missing=missing, within_1s=within_1s, deliveries=len(lat),
             browser_ms=browser_ms, browser_not_reloaded=not_reloaded,
             server_cpu_ms=statistics.mean(server_cpu) * 1000, client_cpu_ms=statistics.mean(client_cpu_s) * 1000,
-            admin_errors=len(admin_errors),
+            admin_errors=len(admin_errors), gc_ms_per_change=gc_ms, spread_ms=statistics.mean(spreads),
+            round_p95=round_p95,
         )
+
+    def gc_pauses(self, start: float, end: float) -> list[float]:
+        """Full-collection pauses (ms) of any server process that overlap [start, end] (epoch)."""
+        out = []
+        with contextlib.suppress(OSError):
+            for line in Path(self.gc_log).read_text().splitlines():
+                _pid, began, took = line.split()
+                if float(began) < end and float(began) + float(took) / 1000 > start:
+                    out.append(float(took))
+        return out
 
     async def start_profilers(self, pids: list[int], i: int) -> list:
         """With --profile DIR: py-spy samples every server process for 3 s around change i."""
@@ -477,8 +536,8 @@ class Bench:
         for pid in pids:
             path = Path(self.profile_dir) / f"{self.label.replace(' ', '_')}-change{i + 1}-pid{pid}.txt"
             out.append(await asyncio.create_subprocess_exec(
-                str(ROOT / ".venv" / "bin" / "py-spy"), "record", "-p", str(pid), "-r", "250", "-d", "3",
-                "--nonblocking", "--native", "--format", "raw", "-o", str(path),
+                str(ROOT / ".venv" / "bin" / "py-spy"), "record", "-p", str(pid), "-r", "100", "-d", "3",
+                "--native", "--format", "raw", "-o", str(path),
                 stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL))
         await asyncio.sleep(1.0)  # let py-spy attach
         return out
@@ -517,21 +576,30 @@ class Bench:
                 self.visitors.append(warm)
                 pids = process_tree(self.server.proc.pid)
                 await asyncio.sleep(1.0)
-                rss0, socks0 = rss_kb(pids), socket_counts(pids)
+                rss0 = rss_kb(pids)
                 self.visitors += await self.ramp(n)
                 await asyncio.sleep(2.0)
                 pids = process_tree(self.server.proc.pid)
-                rss1, socks1 = rss_kb(pids), socket_counts(pids)
+                rss1, conns = rss_kb(pids), connections_per_process(pids, self.server.port)
                 live = sum(1 for v in self.visitors if v.t_live and not v.closed) - 1
                 kb = (rss1 - rss0) / max(live, 1)
                 self.log(f"server RSS {rss0 / 1024:.0f} MiB -> {rss1 / 1024:.0f} MiB with {live} more visitors: "
                          f"{kb:.1f} KiB per visitor" + ("" if measure_memory else " (state in Redis, not counted)"))
-                per_proc = {p: socks1.get(p, 0) - socks0.get(p, 0) for p in pids if socks1.get(p, 0) - socks0.get(p, 0)}
-                self.log("new sockets per server process: " + ", ".join(
-                    f"pid {p} ({cmdline(p)}): {c}" for p, c in per_proc.items()))
+                self.log("websocket connections per server process (visitors, Chromium, admin): " + ", ".join(
+                    f"pid {p}: {c}" for p, c in conns.items()))
                 self.report.update(rss0_mib=rss0 / 1024, rss1_mib=rss1 / 1024, kb_per_visitor=kb,
-                                   sockets_per_process=list(per_proc.values()))
-                await self.rounds(admin, service_id, changes)
+                                   connections_per_process=list(conns.values()))
+                # A full collection of this process's heap (2,000 sockets) takes ~0.3 s: never let one
+                # delay the receive timestamps. Nothing allocated during the rounds needs collecting.
+                gc.collect()
+                gc.freeze()
+                gc.disable()
+                await asyncio.sleep(0.5)
+                try:
+                    await self.rounds(admin, service_id, changes)
+                finally:
+                    gc.enable()
+                    gc.unfreeze()
                 await self.join_probe()
                 dropped = [v for v in self.visitors if v.t_live and v.closed]
                 if dropped:
@@ -562,8 +630,25 @@ def run_server_bench(args, names_: dict, *, label: str, n: int, redis_url: str, 
         data = Path(tmp)
         server = AppServer(database_url=f"sqlite:///{data / 'bench.db'}", data_dir=data, redis_url=redis_url,
                            workers=workers)
+        # The server's Python processes log their full-GC pauses (bench/servergc/sitecustomize.py).
+        saved = {k: os.environ.get(k) for k in ("PYTHONPATH", "BENCH_GC_LOG", "BENCH_GC_THRESHOLD")}
+        os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "bench" / "servergc"), saved["PYTHONPATH"]]))
+        os.environ["BENCH_GC_LOG"] = str(data / "gc.log")
+        if args.server_gc_threshold:
+            os.environ["BENCH_GC_THRESHOLD"] = args.server_gc_threshold
+        others = foreign_load()
+        if others:
+            print(f"[{label}] WARNING: other servers/tests are running (figures unreliable; a concurrent "
+                  f"`reflex run` also rebuilds the shared .web):\n    " + "\n    ".join(others[:5]), flush=True)
         t = time.monotonic()
-        server.start()
+        try:
+            server.start()
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
         print(f"[{label}] app started in {time.monotonic() - t:.1f} s at {server.url} "
               f"({workers} worker{'s' if workers > 1 else ''}{', REDIS_URL=' + redis_url if redis_url else ''})",
               flush=True)
@@ -572,6 +657,16 @@ def run_server_bench(args, names_: dict, *, label: str, n: int, redis_url: str, 
             bench.profile_dir = args.profile
             r0 = redis_used_memory(redis_url) if redis_url else None
             report = asyncio.run(bench.run(n, args.changes, measure_memory=not redis_url))
+            others = foreign_load()
+            report["foreign_load"] = bool(others)
+            if others:
+                print(f"[{label}] WARNING: other servers/tests ran during this benchmark: figures unreliable",
+                      flush=True)
+            all_pauses = bench.gc_pauses(0, float("inf"))
+            report["gc_pauses"] = len(all_pauses)
+            report["gc_max_ms"] = max(all_pauses, default=0)
+            print(f"[{label}] server full GCs over the whole run: {len(all_pauses)}, longest "
+                  f"{max(all_pauses, default=0):.0f} ms", flush=True)
             r1 = redis_used_memory(redis_url) if redis_url else None
             if r0 is not None and r1 is not None:
                 report["redis_kb_per_visitor"] = (r1 - r0) / 1024 / max(report.get("visitors", 1), 1)
@@ -587,7 +682,8 @@ def run_server_bench(args, names_: dict, *, label: str, n: int, redis_url: str, 
                 print(f"[{label}] server log has {len(errors)} error line(s); last lines:\n" + log[-2500:], flush=True)
 
 
-def summary(one: dict, multi: dict | None, n: int) -> None:
+def summary(one: dict, multi: dict | None, n: int) -> bool:
+    """Print the summary; False if a change was not delivered (a failure, not a missed target)."""
     def line(r: dict, head: str) -> None:
         print(f"{head}: {r['visitors']} visitors x {r['changes']} changes = {r['deliveries']} deliveries; "
               f"p50 {r['p50']:.0f} ms, p95 {r['p95']:.0f} ms, max {r['max']:.0f} ms; "
@@ -600,7 +696,11 @@ def summary(one: dict, multi: dict | None, n: int) -> None:
         print(f"    join (connect->live, {JOIN_PROBES} one at a time while connected): p50 {r['join_p50']:.0f} ms, "
               f"p95 {r['join_p95']:.0f} ms; during the ramp p95 {r['ramp_join_p95']:.0f} ms; "
               f"ramp {r['ramp_s']:.1f} s, {r['ramp_failed']} failed")
-        print(f"    CPU per change: server {r['server_cpu_ms']:.0f} ms, bench client {r['client_cpu_ms']:.0f} ms")
+        print(f"    per change: p95 {', '.join(f'{x:.0f}' for x in r['round_p95'])} ms; fan-out spread "
+              f"(last - first visitor) {r['spread_ms']:.0f} ms on average; server full-GC pause inside the "
+              f"change {', '.join(f'{x:.0f}' for x in r['gc_ms_per_change'])} ms")
+        print(f"    CPU per change: server {r['server_cpu_ms']:.0f} ms, bench client {r['client_cpu_ms']:.0f} ms; "
+              f"server full GCs in the run: {r['gc_pauses']}, longest {r['gc_max_ms']:.0f} ms")
 
     print("\n==== summary ====")
     line(one, "1 worker")
@@ -608,15 +708,20 @@ def summary(one: dict, multi: dict | None, n: int) -> None:
           f"{one['kb_per_visitor']:.1f} KiB per visitor")
     if multi:
         line(multi, "2 workers + Redis")
-        print(f"    new sockets per server process: {multi['sockets_per_process']}")
+        print(f"    connections per worker process: {multi['connections_per_process']}")
     ok = (one["p95"] < 500 and one["within_1s"] == one["deliveries"] and one["join_p95"] < 500
           and one["late"] == 0 and one["missing"] == 0)
+    if any(r.get("foreign_load") for r in filter(None, [one, multi])):
+        print("WARNING: other servers/tests ran on this machine during the benchmark: figures unreliable")
     print(f"targets (p95 < 500 ms, all within 1 s, join < 500 ms, none missed): {'MET' if ok else 'MISSED'}")
     parts = [f"visitors={n}", f"p95_ms={round(one['p95'])}", f"join_ms={round(one['join_p95'])}"]
     if multi:
         parts.append(f"redis_p95_ms={round(multi['p95'])}")
     parts.append(f"kb_per_visitor={round(one['kb_per_visitor'])}")
     print("RESULT " + " ".join(parts))
+    return all(r["late"] == 0 and r["missing"] == 0 and r["browser_not_reloaded"] is not False
+               and (r["browser_not_reloaded"] is None or len(r["browser_ms"]) == r["changes"])
+               for r in filter(None, [one, multi]))
 
 
 def main() -> int:
@@ -628,6 +733,8 @@ def main() -> int:
     ap.add_argument("--changes", type=int, default=3, help="changes committed per run (alternating outage/ok)")
     ap.add_argument("--profile", metavar="DIR", help="py-spy (pip install py-spy) each server process around "
                     "each change; collapsed stacks go to DIR (figures are then slower)")
+    ap.add_argument("--server-gc-threshold", metavar="A,B,C",
+                    help="run the server with gc.set_threshold(A, B, C) (an experiment; the app is unchanged)")
     ap.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
     ap.add_argument("--redis-visitors", type=int, default=None, help="visitors in the Redis run (default: same)")
     args = ap.parse_args()
@@ -654,8 +761,7 @@ def main() -> int:
     if not args.no_redis:
         multi = run_server_bench(args, names_, label="2 workers+redis", n=n_redis, redis_url=args.redis_url, workers=2)
     print(f"total time {time.monotonic() - started:.0f} s")
-    summary(one, multi, n)
-    return 0
+    return 0 if summary(one, multi, n) else 1
 
 
 if __name__ == "__main__":

@@ -212,6 +212,13 @@ class LiveHub:
             await self._apply_page({"page_id": page_id, "view": view_json})
         return page_id
 
+    def room_sizes(self) -> dict[str, int]:
+        """Sockets per page room in THIS worker (closed tabs leave their rooms at once)."""
+        if self.namespace is None:
+            return {}
+        rooms = self.namespace.server.manager.rooms.get(self.namespace.namespace, {})
+        return {room: len(members) for room, members in rooms.items() if isinstance(room, str) and room.startswith("page-")}
+
     async def join(self, sid: str, room: str) -> None:
         if self.namespace is not None and sid:
             await self.namespace.enter_room(sid, room)

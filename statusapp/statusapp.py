@@ -32,8 +32,8 @@ async def migrate_on_start():
 
 
 app = rx.App(
-    theme=rx.theme(appearance="inherit", accent_color="blue", radius="medium"),
     api_transformer=api,
+    head_components=[rx.el.link(rel="icon", href="/favicon.svg", type="image/svg+xml")],
 )
 app.register_lifespan_task(migrate_on_start)
 app.register_lifespan_task(hub.lifespan, app=app)

@@ -122,4 +122,5 @@ async def logout(request: Request):
 
 @api.get("/healthz")
 async def healthz():
-    return {"ok": True}
+    """Liveness, and how many visitor sockets this worker holds per page (for ops and tests)."""
+    return {"ok": True, "page_sockets": hub.room_sizes()}

@@ -25,7 +25,7 @@ _MISSING: Any = object()
 _CLEANERS = {
     "name": lambda e, v: clean_text(e, "name", v, max_len=200, required=True),
     "description": lambda e, v: clean_text(e, "description", v, max_len=5000),
-    "is_public": lambda e, v: bool(v),
+    "is_public": lambda e, v: v if isinstance(v, bool) else str(v).strip().lower() in ("1", "true", "yes", "on"),
     "custom_domain": lambda e, v: clean_domain(e, "custom_domain", v),
     "logo_url": lambda e, v: clean_url(e, "logo_url", v),
     "favicon_url": lambda e, v: clean_url(e, "favicon_url", v),

@@ -125,7 +125,7 @@ def create_service(
             group_id=gid,
             position=pos + 1,
             manual_status=status.value,
-            status=ServiceStatus.operational.value,
+            status=status.value,  # a new service has no incident yet: shown = manual
         )
         s.add(svc)
         s.flush()
@@ -141,7 +141,6 @@ def create_service(
                 actor_user_id=actor.user_id,
             )
         )
-        recompute_services(uow, [svc], actor=actor, cause=ChangeCause.manual)
         uow.announce(actor.organization_id, "service.created", service_id=svc.id)
     return svc
 

@@ -30,7 +30,7 @@ class PublicPageState(rx.State):
 
     @rx.event
     async def load(self):
-        slug = self.router.page.params.get("slug") or None
+        slug = routes.path_segment(self.router.url.path, 1) or None
         host = self.router.headers.host if not slug else None
         page_id = await hub.load_page(slug=slug, host=host)
         sid = self.router.session.session_id
@@ -236,7 +236,7 @@ class HistoryState(rx.State):
 
     @rx.event
     async def load(self):
-        slug = self.router.page.params.get("slug", "")
+        slug = routes.path_segment(self.router.url.path, 1)
         try:
             offset = max(0, int(self.router.url.query_parameters.get("page", "0")))
         except ValueError:
@@ -308,8 +308,8 @@ class IncidentPageState(rx.State):
 
     @rx.event
     async def load(self):
-        slug = self.router.page.params.get("slug", "")
-        raw_id = self.router.page.params.get("incident_id", "")
+        slug = routes.path_segment(self.router.url.path, 1)
+        raw_id = routes.path_segment(self.router.url.path, 3)
 
         def read():
             if not raw_id.isdigit():

@@ -19,3 +19,10 @@ AUTH_LOGOUT = "/auth/logout"
 
 def page_url(slug: str) -> str:
     return f"/status/{slug}"
+
+
+def path_segment(path: str, index: int) -> str:
+    """The `index`-th segment of a URL path ('' when absent): reads dynamic route args such as
+    the slug of /status/<slug> without Reflex's deprecated router.page.params."""
+    parts = [p for p in (path or "").split("?", 1)[0].split("/") if p]
+    return parts[index] if 0 <= index < len(parts) else ""

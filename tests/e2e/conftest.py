@@ -55,6 +55,12 @@ def browser():
 
 def login(page, base_url: str, email: str = ADMIN_EMAIL, password: str = ADMIN_PASSWORD) -> None:
     page.goto(base_url + "/admin/login")
+    try:
+        page.wait_for_selector("#email", timeout=20_000)
+    except Exception:
+        page.screenshot(path="/tmp/login-fail.png")
+        print("LOGIN PAGE", page.url, page.content()[:3000])
+        raise
     page.fill("#email", email)
     page.fill("#password", password)
     page.click("#sign-in")

@@ -94,7 +94,7 @@ def test_admin_pages_send_frame_blocking_headers(app_server):
     assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
 
 
-async def _call_handler(url: str, event_name: str, payload: dict, cookie: str | None) -> None:
+async def _call_handler(url: str, event_name: str, payload: dict, cookie: str | None, origin: str | None = None) -> None:
     """Call a Reflex event handler by name over a raw socket.io connection, as any client can."""
     import socketio
 
@@ -102,6 +102,8 @@ async def _call_handler(url: str, event_name: str, payload: dict, cookie: str | 
     received = asyncio.Event()
     client.on("event", lambda data: received.set(), namespace="/_event")
     headers = {"Cookie": cookie} if cookie else {}
+    if origin:
+        headers["Origin"] = origin
     await client.connect(f"{url}?token={uuid.uuid4()}", socketio_path="/_event", namespaces=["/_event"],
                          transports=["websocket"], headers=headers, wait_timeout=10)
     try:
@@ -188,3 +190,55 @@ def test_two_admins_see_each_others_changes_live(app_server, app_db_url, browser
     assert second.evaluate("window.__not_reloaded") is True
     first.context.close()
     second.context.close()
+
+
+def test_root_history_and_incident_pages(app_server, browser):
+    page = browser.new_context().new_page()
+    page.goto(app_server.url + "/")
+    page.wait_for_selector("text=Demo Status", timeout=TIMEOUT_MS)  # the first public page
+    page.goto(app_server.url + "/status/demo/history")
+    page.wait_for_selector("text=Incident history", timeout=TIMEOUT_MS)
+    page.wait_for_selector("text=Elevated API error rates", timeout=TIMEOUT_MS)
+    page.click("text=Elevated API error rates")
+    page.wait_for_url("**/status/demo/incidents/**", timeout=TIMEOUT_MS)
+    page.wait_for_selector("text=The rollback is complete", timeout=TIMEOUT_MS)
+    # Newest update first.
+    updates = page.locator(".incident-update").all_inner_texts()
+    assert updates[0].startswith("Resolved") and updates[-1].startswith("Investigating")
+    page.goto(app_server.url + "/status/demo/incidents/999999")
+    page.wait_for_selector("#not-found", timeout=TIMEOUT_MS)
+    page.context.close()
+
+
+def _page_sockets(url: str) -> int:
+    return sum(httpx.get(url + "/healthz", timeout=10).json()["page_sockets"].values())
+
+
+def test_closed_tabs_stop_being_listeners(app_server, browser):
+    base = _page_sockets(app_server.url)
+    tabs = [browser.new_context().new_page() for _ in range(3)]
+    for tab in tabs:
+        tab.goto(app_server.url + "/status/demo")
+        tab.wait_for_selector("#overall-status", timeout=TIMEOUT_MS)
+    assert _page_sockets(app_server.url) == base + 3
+    for tab in tabs[:2]:
+        tab.context.close()
+    deadline = time.monotonic() + 10
+    while _page_sockets(app_server.url) != base + 1 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _page_sockets(app_server.url) == base + 1
+    tabs[2].context.close()
+
+
+def test_cross_site_websocket_cannot_use_the_admin_cookie(app_server, app_db_url):
+    """A page on another site opening our websocket with the victim's cookie changes nothing."""
+    from statusapp.ui.admin.dashboard import DashboardAdmin
+
+    r = httpx.post(app_server.url + "/auth/login", data={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD},
+                   headers={"Origin": app_server.url}, follow_redirects=False, timeout=10)
+    cookie = f"statusapp_session={r.cookies['statusapp_session']}"
+    with session_scope() as s:
+        api_id = s.exec(select(Service).where(Service.slug == "api")).one().id
+    call_handler(app_server.url, DashboardAdmin.get_full_name() + ".set_manual_status",
+                 {"service_id": api_id, "status": "major_outage"}, cookie, "https://evil.example")
+    assert _service_and_incident_count()[0] == "operational"

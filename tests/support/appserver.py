@@ -4,6 +4,7 @@ browser tests and the benchmarks. Every wait is bounded."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -15,6 +16,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[2]
 ADMIN_EMAIL = "admin@example.com"
 ADMIN_PASSWORD = "correct-horse-battery"
+APP_FILES = ("rxconfig.py", "statusapp", "assets", "alembic", "alembic.ini", "reflex.lock")
 
 
 def reflex_env() -> dict[str, str]:
@@ -69,16 +71,32 @@ class AppServer:
             env["REDIS_URL"] = self.redis_url
         return env
 
+    def _isolated_copy(self) -> Path:
+        """A private copy of the app to build and run: `reflex run` rewrites .web/ while it
+        starts, so two servers (tests, a benchmark, `make run`) must never share one."""
+        workdir = self.data_dir / "app"
+        if workdir.exists():
+            shutil.rmtree(workdir)
+        workdir.mkdir(parents=True)
+        for name in APP_FILES:
+            src = ROOT / name
+            if src.is_dir():
+                shutil.copytree(src, workdir / name, ignore=shutil.ignore_patterns("__pycache__"))
+            elif src.exists():
+                shutil.copy2(src, workdir / name)
+        return workdir
+
     def start(self, timeout: float = 300) -> "AppServer":
         env = self.env()
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        subprocess.run([str(ROOT / ".venv" / "bin" / "statusapp"), "bootstrap"], env=env, cwd=ROOT, check=True,
+        workdir = self._isolated_copy()
+        subprocess.run([str(ROOT / ".venv" / "bin" / "statusapp"), "bootstrap"], env=env, cwd=workdir, check=True,
                        capture_output=True, timeout=120)
         self._log = open(self.log_path, "w")
         self.proc = subprocess.Popen(
             ["reflex", "run", "--env", "prod", "--single-port", "--backend-port", str(self.port),
              "--frontend-port", str(self.port), "--loglevel", "warning"],
-            cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
+            cwd=workdir, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -94,7 +94,7 @@ class IncidentDetailAdmin(AdminState):
 
     @rx.var
     def incident_id(self) -> int:
-        raw = self.router.page.params.get("incident_id", "")
+        raw = routes.path_segment(self.router.url.path, 2)
         return int(raw) if str(raw).isdigit() else 0
 
     @rx.var

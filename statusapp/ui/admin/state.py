@@ -8,6 +8,7 @@ handshake to a user on the server, or does nothing.
 from __future__ import annotations
 
 import asyncio
+import urllib.parse
 from collections.abc import Callable
 from typing import Any
 
@@ -39,7 +40,16 @@ class AdminState(rx.State):
     def open_incidents(self) -> list[AdminIncident]:
         return [i for i in self.incidents if i.active]
 
+    def _same_origin(self) -> bool:
+        """The websocket was opened by our own pages (defence against cross-site websocket
+        hijacking on top of the SameSite cookie)."""
+        origin, host = self.router.headers.origin, self.router.headers.host
+        return not origin or urllib.parse.urlsplit(origin).netloc == host
+
     async def _actor(self) -> Actor | None:
+        if not self._same_origin():
+            self.signed_in = False
+            return None
         token = session_token_from_cookie_header(self.router.headers.cookie)
         user = await asyncio.to_thread(auth.session_user, token)
         if user is None:
