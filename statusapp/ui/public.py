@@ -170,6 +170,9 @@ def group_block(group) -> rx.Component:
 
 def page_body(view) -> rx.Component:
     return rx.vstack(
+        # React hoists these into <head>: the tab shows the page's name, status and icon.
+        rx.el.title(view.name + " · " + view.status_text),
+        rx.cond(view.favicon_url != "", rx.el.link(rel="icon", href=view.favicon_url)),
         page_header(view),
         rx.cond(view.description != "", rx.text(view.description, color_scheme="gray")),
         banner(view),

@@ -196,6 +196,8 @@ def test_root_history_and_incident_pages(app_server, browser):
     page = browser.new_context().new_page()
     page.goto(app_server.url + "/")
     page.wait_for_selector("text=Demo Status", timeout=TIMEOUT_MS)  # the first public page
+    page.wait_for_function("document.title.includes('Demo Status')", timeout=TIMEOUT_MS)
+    assert "Operational" in page.title() or "Outage" in page.title() or "Degraded" in page.title()
     page.goto(app_server.url + "/status/demo/history")
     page.wait_for_selector("text=Incident history", timeout=TIMEOUT_MS)
     page.wait_for_selector("text=Elevated API error rates", timeout=TIMEOUT_MS)

@@ -85,6 +85,13 @@ class ServicesAdmin(AdminState):
         return None if ok else result
 
     @rx.event
+    async def rename_group(self, group_id: int, form: dict):
+        ok, result = await self._call(ops.update_group, group_id=int(group_id), name=form.get("name", ""))
+        if ok:
+            self.notice = "Group renamed."
+        return result
+
+    @rx.event
     async def delete_group(self, group_id: int):
         ok, result = await self._call(ops.delete_group, group_id=int(group_id))
         return result
@@ -131,7 +138,14 @@ def service_row(svc) -> rx.Component:
 def group_row(grp) -> rx.Component:
     s = ServicesAdmin
     return rx.hstack(
-        rx.text(grp.name, weight="medium", min_width="12em"),
+        rx.form(
+            rx.hstack(
+                rx.input(name="name", default_value=grp.name, key=grp.id.to_string() + grp.name, size="1",
+                         aria_label="Group name"),
+                rx.button("Rename", size="1", variant="soft", type="submit"),
+            ),
+            on_submit=lambda form: s.rename_group(grp.id, form),
+        ),
         rx.icon_button("arrow-up", size="1", variant="soft", on_click=s.move_group(grp.id, -1), aria_label="Move up"),
         rx.icon_button("arrow-down", size="1", variant="soft", on_click=s.move_group(grp.id, 1), aria_label="Move down"),
         rx.button("Delete", size="1", color_scheme="red", variant="soft", on_click=s.delete_group(grp.id)),
