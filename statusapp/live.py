@@ -36,6 +36,8 @@ from statusapp.settings import get_settings
 log = logging.getLogger(__name__)
 
 CACHE_TTL_SECONDS = 15.0
+RECENT_JOIN_SECONDS = 1.0
+REPAIR_DELAY_SECONDS = 0.15
 OUTBOX_POLL_SECONDS = 2.0
 
 
@@ -67,6 +69,7 @@ class LiveHub:
         self.admin_event: str | None = None  # full name of the admin refresh handler
         self.redis: Any = None
         self._dirty: set[int] = set()
+        self._recent_joins: dict[int, dict[str, float]] = {}  # page id -> sid -> joined at
         self._refresher: asyncio.Task | None = None
         self.last_event_id = 0
         # Called with each message applied here (tests and the benchmark observe delivery).
@@ -168,20 +171,45 @@ class LiveHub:
 
     async def _apply_page(self, msg: dict) -> None:
         page_id, view_json = msg["page_id"], msg["view"]
-        for slug in msg.get("forget_slugs", []):
-            if self.slug_to_id.get(slug) == page_id:
-                del self.slug_to_id[slug]
         old = self.views.get(page_id)
         view = view_from_json(view_json)
         self.views[page_id] = _Cached(view, view_json, time.monotonic())
+        # A renamed, private or deleted page no longer answers to its old slug.
+        for slug in [s for s, pid in self.slug_to_id.items() if pid == page_id and (not view.found or s != view.slug)]:
+            del self.slug_to_id[slug]
         if view.found:
             self.slug_to_id[view.slug] = page_id
         if old is not None and old.as_json == view_json:
             return  # nothing visible changed
         if self.namespace is not None and self.view_key is not None:
-            state_name, field = self.view_key
-            update = {"delta": {state_name: {field: json.loads(view_json)}}, "events": []}
-            await self.namespace.emit("event", update, room=page_room(page_id))
+            await self.namespace.emit("event", self._delta(view_json), room=page_room(page_id))
+            self._repair_recent_joiners(page_id)
+
+    def _delta(self, view_json: str) -> dict:
+        state_name, field = self.view_key
+        return {"delta": {state_name: {field: json.loads(view_json)}}, "events": []}
+
+    def _repair_recent_joiners(self, page_id: int) -> None:
+        """A visitor whose own load delta was computed just before this push may receive that
+        (older) delta after it; send the current view once more to visitors that joined in the
+        last second, shortly after, so the newest view always arrives last."""
+        now = time.monotonic()
+        joined = self._recent_joins.get(page_id, {})
+        for sid in [sid for sid, t in joined.items() if now - t > RECENT_JOIN_SECONDS]:
+            del joined[sid]
+        if not joined:
+            return
+        sids = list(joined)
+
+        async def resend() -> None:
+            cached = self.views.get(page_id)
+            if cached is None or self.namespace is None:
+                return
+            update = self._delta(cached.as_json)
+            for sid in sids:
+                await self.namespace.emit("event", update, to=sid)
+
+        asyncio.get_running_loop().call_later(REPAIR_DELAY_SECONDS, lambda: asyncio.ensure_future(resend()))
 
     # ---- what visitors read ---------------------------------------------------------------
     def cached_view(self, page_id: int | None) -> PageView | None:
@@ -222,6 +250,12 @@ class LiveHub:
     async def join(self, sid: str, room: str) -> None:
         if self.namespace is not None and sid:
             await self.namespace.enter_room(sid, room)
+            if room.startswith("page-"):
+                joined = self._recent_joins.setdefault(int(room[5:]), {})
+                now = joined[sid] = time.monotonic()
+                if len(joined) > 1000:  # a page nobody changes: keep only the last second
+                    for old in [k for k, t in joined.items() if now - t > RECENT_JOIN_SECONDS]:
+                        del joined[old]
 
     async def leave(self, sid: str, room: str) -> None:
         if self.namespace is not None and sid and room:

@@ -23,8 +23,8 @@ class RecordingNamespace:
         self.emits: list[tuple[str, dict, str]] = []
         self.rooms: dict[str, set[str]] = {}
 
-    async def emit(self, event, data, room=None, **_):
-        self.emits.append((event, data, room))
+    async def emit(self, event, data, room=None, to=None, **_):
+        self.emits.append((event, data, room or to))
 
     async def enter_room(self, sid, room):
         self.rooms.setdefault(room, set()).add(sid)
@@ -133,3 +133,43 @@ def test_change_committed_in_one_worker_reaches_every_worker_through_redis(db, o
             assert view["incidents"][0]["title"] == "Redis test"
 
     run(scenario())
+
+
+def test_renamed_page_stops_answering_to_its_old_slug(db, org):
+    from statusapp.domain import pages
+
+    page_id = _demo(org)
+    hub = _hub(RecordingNamespace())
+
+    async def scenario():
+        assert await hub.load_page(slug="demo", host=None) == page_id
+        await asyncio.to_thread(pages.update_page, actor=org, page_id=page_id, slug="renamed")
+        await hub.apply(build_org_messages(org.organization_id))
+        assert await hub.load_page(slug="demo", host=None) is None
+        assert await hub.load_page(slug="renamed", host=None) == page_id
+
+    run(scenario())
+
+
+def test_recent_joiner_gets_the_newest_view_again_after_a_push(db, org):
+    """Guards the race where a visitor's own (older) load delta lands after a push."""
+    page_id = _demo(org)
+    ns = RecordingNamespace()
+    hub = _hub(ns)
+
+    async def scenario():
+        await hub.load_page(slug="demo", host=None)
+        await hub.join("sid-new", page_room(page_id))
+        await asyncio.to_thread(
+            incidents.create_incident, actor=org, title="Race", impact="minor", message="m", services={}
+        )
+        await hub.apply(build_org_messages(org.organization_id))
+        await asyncio.sleep(0.4)
+
+    run(scenario())
+    room_pushes = [e for e in ns.emits if e[2] == page_room(page_id)]
+    assert len(room_pushes) == 1
+    # The follow-up was sent to that socket alone, with the newest view.
+    followups = [e for e in ns.emits if e[2] == "sid-new"]
+    assert len(followups) == 1
+    assert followups[0][1]["delta"]["state.public_page_state"]["view_rx_state_"]["incidents"][0]["title"] == "Race"
