@@ -112,6 +112,44 @@ def _stamp_status(inc: Incident, status: IncidentStatus) -> None:
         inc.resolved_at = now
 
 
+def _record_update(
+    uow: UnitOfWork,
+    actor: Actor,
+    inc: Incident,
+    *,
+    message: str,
+    statuses: Mapping[int, ServiceStatus],
+    deliver_notifications: bool,
+    kind: str,
+) -> IncidentUpdate:
+    """The timeline entry, the incident's per-service statuses, the services' shown status
+    (with history) and the announcement: the common tail of declaring and updating."""
+    s = uow.session
+    svc_changes = _apply_service_statuses(uow, inc, statuses)
+    update = IncidentUpdate(
+        incident_id=inc.id,
+        status=inc.status,
+        message=message,
+        service_changes=svc_changes,
+        deliver_notifications=deliver_notifications,
+        created_by_user_id=actor.user_id,
+    )
+    s.add(update)
+    s.flush()
+    display_changes = recompute_services(
+        uow, _affected_services(s, inc), actor=actor, cause=ChangeCause.incident, incident_id=inc.id
+    )
+    uow.announce(
+        actor.organization_id,
+        kind,
+        incident_id=inc.id,
+        update_id=update.id,
+        status_changes=display_changes,
+        deliver_notifications=deliver_notifications,
+    )
+    return update
+
+
 def create_incident(
     *,
     actor: Actor,
@@ -137,27 +175,8 @@ def create_incident(
         _stamp_status(inc, status_e)
         s.add(inc)
         s.flush()
-        svc_changes = _apply_service_statuses(uow, inc, statuses)
-        update = IncidentUpdate(
-            incident_id=inc.id,
-            status=inc.status,
-            message=message,
-            service_changes=svc_changes,
-            deliver_notifications=deliver_notifications,
-            created_by_user_id=actor.user_id,
-        )
-        s.add(update)
-        s.flush()
-        affected = _affected_services(s, inc)
-        display_changes = recompute_services(uow, affected, actor=actor, cause=ChangeCause.incident, incident_id=inc.id)
-        uow.announce(
-            actor.organization_id,
-            "incident.created",
-            incident_id=inc.id,
-            update_id=update.id,
-            status_changes=display_changes,
-            deliver_notifications=deliver_notifications,
-        )
+        _record_update(uow, actor, inc, message=message, statuses=statuses,
+                       deliver_notifications=deliver_notifications, kind="incident.created")
     return inc
 
 
@@ -188,28 +207,9 @@ def post_update(
                 statuses.setdefault(svc.id, ServiceStatus.operational)
         _stamp_status(inc, status_e)
         s.add(inc)
-        svc_changes = _apply_service_statuses(uow, inc, statuses)
-        update = IncidentUpdate(
-            incident_id=inc.id,
-            status=status_e.value,
-            message=message,
-            service_changes=svc_changes,
-            deliver_notifications=deliver_notifications,
-            created_by_user_id=actor.user_id,
-        )
-        s.add(update)
-        s.flush()
-        affected = _affected_services(s, inc)
-        display_changes = recompute_services(uow, affected, actor=actor, cause=ChangeCause.incident, incident_id=inc.id)
-        kind = "incident.resolved" if not status_e.is_active else "incident.updated"
-        uow.announce(
-            actor.organization_id,
-            kind,
-            incident_id=inc.id,
-            update_id=update.id,
-            status_changes=display_changes,
-            deliver_notifications=deliver_notifications,
-        )
+        kind = "incident.updated" if status_e.is_active else "incident.resolved"
+        update = _record_update(uow, actor, inc, message=message, statuses=statuses,
+                                deliver_notifications=deliver_notifications, kind=kind)
     return update
 
 

@@ -31,3 +31,26 @@ def field_error(message) -> rx.Component:
 
 def card(*children, **props) -> rx.Component:
     return rx.card(*children, width="100%", **props)
+
+
+def confirm_button(label: str, title, description: str, on_confirm, **trigger_props) -> rx.Component:
+    """A destructive action behind a confirmation dialog."""
+    return rx.alert_dialog.root(
+        rx.alert_dialog.trigger(rx.button(label, color_scheme="red", **trigger_props)),
+        rx.alert_dialog.content(
+            rx.alert_dialog.title(title),
+            rx.alert_dialog.description(description),
+            rx.hstack(
+                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft")),
+                rx.alert_dialog.action(rx.button(label, color_scheme="red", on_click=on_confirm)),
+                justify="end",
+            ),
+        ),
+    )
+
+
+def move_buttons(on_up, on_down) -> rx.Fragment:
+    return rx.fragment(
+        rx.icon_button("arrow-up", size="1", variant="soft", on_click=on_up, aria_label="Move up"),
+        rx.icon_button("arrow-down", size="1", variant="soft", on_click=on_down, aria_label="Move down"),
+    )

@@ -11,7 +11,7 @@ from statusapp.queries import AdminIncident
 from statusapp.ui import routes
 from statusapp.ui.admin.layout import console, field
 from statusapp.ui.admin.state import AdminState
-from statusapp.ui.components import card
+from statusapp.ui.components import card, confirm_button
 
 TEMPLATES = {
     "investigating": "We are investigating reports of problems. More details to follow.",
@@ -357,19 +357,12 @@ def detail_page() -> rx.Component:
                         width="100%",
                     )
                 ),
-                rx.alert_dialog.root(
-                    rx.alert_dialog.trigger(rx.button("Delete incident", color_scheme="red", variant="outline")),
-                    rx.alert_dialog.content(
-                        rx.alert_dialog.title("Delete this incident?"),
-                        rx.alert_dialog.description(
-                            "It disappears from every status page and its impact is withdrawn. This cannot be undone."
-                        ),
-                        rx.hstack(
-                            rx.alert_dialog.cancel(rx.button("Cancel", variant="soft")),
-                            rx.alert_dialog.action(rx.button("Delete", color_scheme="red", on_click=s.delete)),
-                            justify="end",
-                        ),
-                    ),
+                confirm_button(
+                    "Delete incident",
+                    "Delete this incident?",
+                    "It disappears from every status page and its impact is withdrawn. This cannot be undone.",
+                    s.delete,
+                    variant="outline",
                 ),
                 spacing="4",
                 width="100%",

@@ -8,7 +8,7 @@ from statusapp.domain import pages as ops
 from statusapp.queries import AdminService
 from statusapp.ui.admin.layout import console, field
 from statusapp.ui.admin.state import AdminState
-from statusapp.ui.components import card
+from statusapp.ui.components import card, confirm_button, move_buttons
 
 TEXT_FIELDS = ("name", "slug", "description", "custom_domain", "logo_url", "favicon_url", "brand_color",
                "background_color", "time_zone")
@@ -141,8 +141,7 @@ def services_picker() -> rx.Component:
             s.selected_services,
             lambda svc: rx.hstack(
                 rx.text(svc.name, min_width="12em"),
-                rx.icon_button("arrow-up", size="1", variant="soft", on_click=s.move_service(svc.id, -1), aria_label="Up"),
-                rx.icon_button("arrow-down", size="1", variant="soft", on_click=s.move_service(svc.id, 1), aria_label="Down"),
+                move_buttons(s.move_service(svc.id, -1), s.move_service(svc.id, 1)),
                 rx.button("Remove", size="1", variant="soft", color_scheme="red", on_click=s.remove_service(svc.id)),
                 align="center",
             ),
@@ -171,18 +170,9 @@ def page_row(p) -> rx.Component:
         rx.table.cell(
             rx.hstack(
                 rx.button("Edit", size="1", variant="soft", on_click=s.edit(p.id)),
-                rx.alert_dialog.root(
-                    rx.alert_dialog.trigger(rx.button("Delete", size="1", color_scheme="red", variant="soft")),
-                    rx.alert_dialog.content(
-                        rx.alert_dialog.title("Delete page " + p.name + "?"),
-                        rx.alert_dialog.description("Visitors will get a 404. Services and incidents are kept."),
-                        rx.hstack(
-                            rx.alert_dialog.cancel(rx.button("Cancel", variant="soft")),
-                            rx.alert_dialog.action(rx.button("Delete", color_scheme="red", on_click=s.delete(p.id))),
-                            justify="end",
-                        ),
-                    ),
-                ),
+                confirm_button("Delete", "Delete page " + p.name + "?",
+                               "Visitors will get a 404. Services and incidents are kept.", s.delete(p.id),
+                               size="1", variant="soft"),
             )
         ),
     )

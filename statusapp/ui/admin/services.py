@@ -7,7 +7,7 @@ import reflex as rx
 from statusapp.domain import services as ops
 from statusapp.ui.admin.layout import console, field
 from statusapp.ui.admin.state import AdminState
-from statusapp.ui.components import card, status_badge
+from statusapp.ui.components import card, confirm_button, move_buttons, status_badge
 
 NO_GROUP = "0"
 
@@ -114,21 +114,11 @@ def service_row(svc) -> rx.Component:
         rx.table.cell(status_badge(svc.status_label, svc.status_color)),
         rx.table.cell(
             rx.hstack(
-                rx.icon_button("arrow-up", size="1", variant="soft", on_click=s.move(svc.id, -1), aria_label="Move up"),
-                rx.icon_button("arrow-down", size="1", variant="soft", on_click=s.move(svc.id, 1), aria_label="Move down"),
+                move_buttons(s.move(svc.id, -1), s.move(svc.id, 1)),
                 rx.button("Edit", size="1", variant="soft", on_click=s.edit(svc.id)),
-                rx.alert_dialog.root(
-                    rx.alert_dialog.trigger(rx.button("Delete", size="1", color_scheme="red", variant="soft")),
-                    rx.alert_dialog.content(
-                        rx.alert_dialog.title("Delete " + svc.name + "?"),
-                        rx.alert_dialog.description("It leaves every status page. Its status history is kept."),
-                        rx.hstack(
-                            rx.alert_dialog.cancel(rx.button("Cancel", variant="soft")),
-                            rx.alert_dialog.action(rx.button("Delete", color_scheme="red", on_click=s.delete(svc.id))),
-                            justify="end",
-                        ),
-                    ),
-                ),
+                confirm_button("Delete", "Delete " + svc.name + "?",
+                               "It leaves every status page. Its status history is kept.", s.delete(svc.id),
+                               size="1", variant="soft"),
                 spacing="2",
             )
         ),
@@ -146,9 +136,9 @@ def group_row(grp) -> rx.Component:
             ),
             on_submit=lambda form: s.rename_group(grp.id, form),
         ),
-        rx.icon_button("arrow-up", size="1", variant="soft", on_click=s.move_group(grp.id, -1), aria_label="Move up"),
-        rx.icon_button("arrow-down", size="1", variant="soft", on_click=s.move_group(grp.id, 1), aria_label="Move down"),
-        rx.button("Delete", size="1", color_scheme="red", variant="soft", on_click=s.delete_group(grp.id)),
+        move_buttons(s.move_group(grp.id, -1), s.move_group(grp.id, 1)),
+        confirm_button("Delete", "Delete group " + grp.name + "?", "Its services stay, ungrouped.",
+                       s.delete_group(grp.id), size="1", variant="soft"),
         align="center",
     )
 
