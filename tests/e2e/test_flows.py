@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 import uuid
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 from sqlmodel import func, select
 
 from statusapp.db import session_scope
@@ -244,3 +246,42 @@ def test_cross_site_websocket_cannot_use_the_admin_cookie(app_server, app_db_url
     call_handler(app_server.url, DashboardAdmin.get_full_name() + ".set_manual_status",
                  {"service_id": api_id, "status": "major_outage"}, cookie, "https://evil.example")
     assert _service_and_incident_count()[0] == "operational"
+
+
+def test_incident_lifecycle_in_the_console(app_server, app_db_url, browser):
+    from statusapp.domain import incidents as incident_ops
+
+    title = f"Queue backlog {uuid.uuid4().hex[:6]}"
+    inc = incident_ops.create_incident(actor=Actor(1), title=title, impact="minor", message="Looking into it.")
+    visitor = browser.new_context().new_page()
+    visitor.goto(app_server.url + f"/status/demo/incidents/{inc.id}")
+    visitor.wait_for_selector("text=Looking into it.", timeout=TIMEOUT_MS)
+
+    admin = browser.new_context().new_page()
+    login(admin, app_server.url)
+    admin.wait_for_selector("text=Open incidents", timeout=TIMEOUT_MS)
+    admin.goto(app_server.url + f"/admin/incidents/{inc.id}")
+    admin.wait_for_selector("#incident-heading", timeout=TIMEOUT_MS)
+    # One click on a status fills its template; one click posts it.
+    admin.click(".status-choice >> text=Monitoring")
+    expect(admin.locator("#update-message")).to_have_value(re.compile("monitoring the results"), timeout=TIMEOUT_MS)
+    admin.click("#post-update")
+    admin.wait_for_selector("text=Update posted.", timeout=TIMEOUT_MS)
+    admin.click("#resolve")
+    admin.wait_for_selector("text=Incident resolved.", timeout=TIMEOUT_MS)
+    admin.fill("textarea >> nth=-1", "Root cause: a <script>slow</script> consumer.")
+    admin.click("text=Publish postmortem")
+    admin.wait_for_selector("text=Postmortem published.", timeout=TIMEOUT_MS)
+
+    visitor.reload()
+    visitor.wait_for_selector("text=Root cause: a <script>slow</script> consumer.", timeout=TIMEOUT_MS)
+    statuses = [t.split(" ")[0] for t in visitor.locator(".incident-update").all_inner_texts()]
+    assert statuses == ["Resolved", "Monitoring", "Investigating"]
+
+    admin.click("text=Delete incident")
+    admin.get_by_role("alertdialog").get_by_role("button", name="Delete incident").click()
+    admin.wait_for_url("**/admin/incidents**", timeout=TIMEOUT_MS)
+    with session_scope() as s:
+        assert s.get(Incident, inc.id) is None
+    visitor.reload()
+    visitor.wait_for_selector("#not-found", timeout=TIMEOUT_MS)
