@@ -20,6 +20,7 @@ from statusapp.ui.public import add_public_pages, public_view_key
 from statusapp.web import api
 
 logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 @contextlib.asynccontextmanager

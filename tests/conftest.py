@@ -11,14 +11,11 @@
 
 from __future__ import annotations
 
-import os
-import secrets
 import shutil
 from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 from sqlmodel import Session, SQLModel, func, select
 
 import statusapp.models  # noqa: F401  (registers every table in SQLModel.metadata)
@@ -26,13 +23,8 @@ from statusapp import db as app_db
 from statusapp.domain import Actor, Change, add_listener, remove_listener
 from statusapp.domain import organizations
 from statusapp.settings import get_settings
+from tests.support.pg import PostgresUnavailable, throwaway_database
 
-DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-
-
-def _libpq_conninfo(url) -> str:
-    """A SQLAlchemy URL as a libpq URI psycopg accepts (no '+psycopg' driver suffix)."""
-    return url.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 def _drop_engine(url: str) -> None:
@@ -73,35 +65,15 @@ def sqlite_template(tmp_path_factory) -> str:
 @pytest.fixture(scope="session")
 def pg_url() -> Iterator[str]:
     """URL of a throwaway, migrated PostgreSQL database for this test session."""
-    server = make_url(os.environ.get("STATUSAPP_TEST_PG_URL") or DEFAULT_PG_URL)
-    unreachable = f"PostgreSQL not reachable at {server.host or 'localhost'}:{server.port or 5432}"
     try:
-        import psycopg
-    except ImportError:  # pragma: no cover - psycopg is a dependency
-        pytest.skip(f"{unreachable} (psycopg is not installed)")
-
-    name = f"statusapp_test_{os.getpid()}_{secrets.token_hex(4)}"
-    try:
-        admin = psycopg.connect(_libpq_conninfo(server), autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError as exc:
-        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
-        pytest.skip(f"{unreachable} ({detail})")
-    with admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    url = server.set(database=name).render_as_string(hide_password=False)
-    try:
-        app_db.migrate(url)
-        yield url
-    finally:
-        _drop_engine(url)
-        with psycopg.connect(_libpq_conninfo(server), autocommit=True, connect_timeout=3) as admin:
+        with throwaway_database() as url:
+            app_db.migrate(url)
             try:
-                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            except psycopg.errors.SyntaxError:  # PostgreSQL < 13
-                admin.execute(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,)
-                )
-                admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+                yield url
+            finally:
+                _drop_engine(url)
+    except PostgresUnavailable as exc:
+        pytest.skip(str(exc))
 
 
 def _truncate_all(url: str) -> None:

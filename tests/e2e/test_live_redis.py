@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 
 import httpx
@@ -12,6 +13,7 @@ from statusapp.db import session_scope
 from statusapp.models import Service
 from tests.e2e.test_flows import call_handler
 from tests.support.appserver import ADMIN_EMAIL, ADMIN_PASSWORD, AppServer
+from tests.support.pg import PostgresUnavailable, throwaway_database
 from tests.test_live_hub import REDIS_URL, _redis_available
 
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(not _redis_available(), reason=f"Redis not reachable at {REDIS_URL}")]
@@ -20,12 +22,19 @@ TABS = 8
 
 @pytest.fixture(scope="module")
 def redis_app(tmp_path_factory):
+    """Production shape: PostgreSQL (when reachable), Redis, two workers that both migrate the
+    empty database at start-up."""
     data_dir = tmp_path_factory.mktemp("e2e-redis")
-    server = AppServer(database_url=f"sqlite:///{data_dir / 'redis.db'}", data_dir=data_dir, redis_url=REDIS_URL,
-                       workers=2)
-    server.start()
-    yield server
-    server.stop()
+    with contextlib.ExitStack() as stack:
+        try:
+            database_url = stack.enter_context(throwaway_database("statusapp_e2e"))
+        except PostgresUnavailable as exc:
+            print(f"\n{exc}: the two-worker test runs on SQLite")
+            database_url = f"sqlite:///{data_dir / 'redis.db'}"
+        server = AppServer(database_url=database_url, data_dir=data_dir, redis_url=REDIS_URL, workers=2)
+        server.start()
+        stack.callback(server.stop)
+        yield server
 
 
 def test_change_reaches_visitors_on_every_worker(redis_app, browser, monkeypatch):
