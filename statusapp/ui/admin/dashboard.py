@@ -18,9 +18,9 @@ STATUSES = [s.value for s in ServiceStatus]
 class DashboardAdmin(AdminState):
     @rx.event
     async def set_manual_status(self, service_id: int, status: str):
-        ok, result = await self._call(service_ops.set_manual_status, service_id=int(service_id), status=status)
+        out = await self._call(service_ops.set_manual_status, service_id=int(service_id), status=status)
         # On success `result` is the Service row, which is not an event: return nothing then.
-        return None if ok else result
+        return out.event
 
 
 def service_line(svc) -> rx.Component:

@@ -66,7 +66,7 @@ class IncidentsAdmin(AdminState):
 
     @rx.event
     async def declare(self):
-        ok, result = await self._call(
+        out = await self._call(
             ops.create_incident,
             title=self.title,
             impact=self.impact,
@@ -75,11 +75,11 @@ class IncidentsAdmin(AdminState):
             services=_service_map(self.choices),
             deliver_notifications=self.notify,
         )
-        if ok:
+        if out.ok:
             self.title, self.choices = "", {}
             self.status, self.message = "investigating", TEMPLATES["investigating"]
-            return rx.redirect(f"/admin/incidents/{result.id}")
-        return result
+            return rx.redirect(f"/admin/incidents/{out.value.id}")
+        return out.event
 
 
 class IncidentDetailAdmin(AdminState):
@@ -152,7 +152,7 @@ class IncidentDetailAdmin(AdminState):
     async def post(self):
         before = {s["service_id"]: s["status"] for s in self.incident.services}
         changed = {k: v for k, v in self.update_choices.items() if before.get(k, NOT_AFFECTED) != v and v != NOT_AFFECTED}
-        ok, result = await self._call(
+        out = await self._call(
             ops.post_update,
             incident_id=self.incident_id,
             status=self.update_status,
@@ -160,42 +160,42 @@ class IncidentDetailAdmin(AdminState):
             services=_service_map(changed) or None,
             deliver_notifications=self.update_notify,
         )
-        if ok:
+        if out.ok:
             self.notice = "Update posted."
             await self.open_incident()
             self.notice = "Update posted."
-        return result
+        return out.event
 
     @rx.event
     async def resolve(self):
-        ok, result = await self._call(ops.resolve_incident, incident_id=self.incident_id, message=TEMPLATES["resolved"])
-        if ok:
+        out = await self._call(ops.resolve_incident, incident_id=self.incident_id, message=TEMPLATES["resolved"])
+        if out.ok:
             await self.open_incident()
             self.notice = "Incident resolved."
-        return None if ok else result
+        return out.event
 
     @rx.event
     async def save_details(self):
-        ok, result = await self._call(
+        out = await self._call(
             ops.edit_incident, incident_id=self.incident_id, title=self.edit_title, impact=self.edit_impact
         )
-        if ok:
+        if out.ok:
             self.notice = "Incident saved."
-        return result
+        return out.event
 
     @rx.event
     async def publish_postmortem(self):
-        ok, result = await self._call(ops.write_postmortem, incident_id=self.incident_id, text=self.postmortem)
-        if ok:
+        out = await self._call(ops.write_postmortem, incident_id=self.incident_id, text=self.postmortem)
+        if out.ok:
             self.notice = "Postmortem published."
-        return None if ok else result
+        return out.event
 
     @rx.event
     async def delete(self):
-        ok, result = await self._call(ops.delete_incident, incident_id=self.incident_id)
-        if ok:
+        out = await self._call(ops.delete_incident, incident_id=self.incident_id)
+        if out.ok:
             return rx.redirect(routes.ADMIN_INCIDENTS)
-        return result
+        return out.event
 
 
 def select_of(options: list[str], value, on_change, **props) -> rx.Component:

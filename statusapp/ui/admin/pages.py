@@ -79,20 +79,20 @@ class PagesAdmin(AdminState):
         fields = {k: self.form.get(k, "") for k in TEXT_FIELDS}
         fields["is_public"] = self.is_public
         if self.editing_id:
-            ok, result = await self._call(ops.update_page, page_id=self.editing_id, service_ids=self.selected, **fields)
+            out = await self._call(ops.update_page, page_id=self.editing_id, service_ids=self.selected, **fields)
         else:
-            ok, result = await self._call(ops.create_page, service_ids=self.selected, **fields)
-        if ok:
+            out = await self._call(ops.create_page, service_ids=self.selected, **fields)
+        if out.ok:
             self.notice = f"Page '{self.form.get('name', '')}' saved."
-            self.editing_id = result.id
-        return result if not ok else None
+            self.editing_id = out.value.id
+        return out.event
 
     @rx.event
     async def delete(self, page_id: int):
-        ok, result = await self._call(ops.delete_page, page_id=int(page_id))
-        if ok and self.editing_id == page_id:
+        out = await self._call(ops.delete_page, page_id=int(page_id))
+        if out.ok and self.editing_id == page_id:
             self.editing_id = 0
-        return result
+        return out.event
 
 
 def text_field(label: str, key: str, hint: str = "", **props) -> rx.Component:

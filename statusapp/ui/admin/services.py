@@ -58,43 +58,43 @@ class ServicesAdmin(AdminState):
         gid = int(self.group_id) if self.group_id.isdigit() and self.group_id != NO_GROUP else None
         fields = dict(name=self.name, slug=self.slug, description=self.description, group_id=gid)
         if self.editing_id:
-            ok, result = await self._call(ops.update_service, service_id=self.editing_id, **fields)
+            out = await self._call(ops.update_service, service_id=self.editing_id, **fields)
         else:
-            ok, result = await self._call(ops.create_service, **fields)
-        if ok:
+            out = await self._call(ops.create_service, **fields)
+        if out.ok:
             self.notice = f"Service '{self.name}' saved."
             self.editing_id, self.name, self.slug, self.description = 0, "", "", ""
             return None
-        return result
+        return out.event
 
     @rx.event
     async def delete(self, service_id: int):
-        ok, result = await self._call(ops.delete_service, service_id=int(service_id))
-        return result
+        out = await self._call(ops.delete_service, service_id=int(service_id))
+        return out.event
 
     @rx.event
     async def move(self, service_id: int, offset: int):
-        ok, result = await self._call(ops.move_service, service_id=int(service_id), offset=int(offset))
-        return result
+        out = await self._call(ops.move_service, service_id=int(service_id), offset=int(offset))
+        return out.event
 
     @rx.event
     async def add_group(self):
-        ok, result = await self._call(ops.create_group, name=self.group_name)
-        if ok:
+        out = await self._call(ops.create_group, name=self.group_name)
+        if out.ok:
             self.group_name = ""
-        return None if ok else result
+        return out.event
 
     @rx.event
     async def rename_group(self, group_id: int, form: dict):
-        ok, result = await self._call(ops.update_group, group_id=int(group_id), name=form.get("name", ""))
-        if ok:
+        out = await self._call(ops.update_group, group_id=int(group_id), name=form.get("name", ""))
+        if out.ok:
             self.notice = "Group renamed."
-        return result
+        return out.event
 
     @rx.event
     async def delete_group(self, group_id: int):
-        ok, result = await self._call(ops.delete_group, group_id=int(group_id))
-        return result
+        out = await self._call(ops.delete_group, group_id=int(group_id))
+        return out.event
 
     @rx.event
     async def move_group(self, group_id: int, offset: int):
@@ -102,8 +102,8 @@ class ServicesAdmin(AdminState):
         i = ids.index(int(group_id))
         j = max(0, min(len(ids) - 1, i + int(offset)))
         ids.insert(j, ids.pop(i))
-        ok, result = await self._call(ops.reorder_groups, group_ids=ids)
-        return result
+        out = await self._call(ops.reorder_groups, group_ids=ids)
+        return out.event
 
 
 def service_row(svc) -> rx.Component:

@@ -8,6 +8,7 @@ handshake to a user on the server, or does nothing.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import urllib.parse
 from collections.abc import Callable
 from typing import Any
@@ -15,13 +16,20 @@ from typing import Any
 import reflex as rx
 
 from statusapp.db import session_scope
-from statusapp.domain import Actor, DomainError, NotFound, ValidationError
+from statusapp.domain import Actor, DomainError, ValidationError
 from statusapp.domain import auth
 from statusapp.enums import ChangeCause
 from statusapp.live import admin_room, hub
 from statusapp.queries import AdminData, AdminGroup, AdminIncident, AdminPage, AdminService, admin_data
 from statusapp.ui import routes
 from statusapp.web import session_token_from_cookie_header
+
+
+@dataclasses.dataclass
+class Outcome:
+    ok: bool
+    value: Any = None
+    event: Any = None
 
 
 class AdminState(rx.State):
@@ -59,26 +67,26 @@ class AdminState(rx.State):
         self.signed_in = True
         return Actor(user.organization_id, user.user_id, ChangeCause.manual)
 
-    async def _call(self, operation: Callable[..., Any], **kwargs: Any) -> tuple[bool, Any]:
-        """Run a domain operation as the signed-in user; field errors land in `errors`."""
+    async def _call(self, operation: Callable[..., Any], **kwargs: Any) -> Outcome:
+        """Run a domain operation as the signed-in user; field errors land in `errors`.
+
+        A handler returns `outcome.event` (the sign-in redirect, or nothing): never the
+        operation's value, which is a database row Reflex cannot send.
+        """
         actor = await self._actor()
         if actor is None:
-            return False, rx.redirect(routes.ADMIN_LOGIN)
+            return Outcome(False, None, rx.redirect(routes.ADMIN_LOGIN))
         try:
-            result = await asyncio.to_thread(operation, actor=actor, **kwargs)
+            value = await asyncio.to_thread(operation, actor=actor, **kwargs)
         except ValidationError as exc:
-            self.errors = exc.errors
-            self.notice = ""
-            return False, None
-        except NotFound as exc:
-            self.errors = {"_": str(exc)}
-            return False, None
-        except DomainError as exc:
-            self.errors = {"_": str(exc)}
-            return False, None
+            self.errors, self.notice = exc.errors, ""
+            return Outcome(False)
+        except DomainError as exc:  # NotFound, AuthError...
+            self.errors, self.notice = {"_": str(exc)}, ""
+            return Outcome(False)
         self.errors = {}
         await self._reload(actor)
-        return True, result
+        return Outcome(True, value)
 
     async def _reload(self, actor: Actor) -> None:
         def read() -> AdminData:
