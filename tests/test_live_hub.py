@@ -173,3 +173,17 @@ def test_recent_joiner_gets_the_newest_view_again_after_a_push(db, org):
     followups = [e for e in ns.emits if e[2] == "sid-new"]
     assert len(followups) == 1
     assert followups[0][1]["delta"]["state.public_page_state"]["view_rx_state_"]["incidents"][0]["title"] == "Race"
+
+
+def test_root_page_follows_the_custom_domain_of_the_host(db, org):
+    from statusapp.domain import pages
+
+    demo_id = _demo(org)
+    other = pages.create_page(actor=org, name="Other", slug="other", custom_domain="status.example.com")
+    hub = _hub(RecordingNamespace())
+
+    async def scenario():
+        assert await hub.load_page(slug=None, host="status.example.com:443") == other.id
+        assert await hub.load_page(slug=None, host="unknown.example.net") == demo_id  # first public page
+
+    run(scenario())

@@ -221,7 +221,8 @@ def status_page() -> rx.Component:
         rx.match(
             PublicPageState.phase,
             ("missing", not_found()),
-            ("ready", page_body(view)),
+            # A page made private or deleted while open is pushed as not found.
+            ("ready", rx.cond(view.found, page_body(view), not_found())),
             rx.center(rx.spinner(size="3"), min_height="40vh"),
         ),
         background=rx.cond(view.background_color != "", view.background_color, ""),

@@ -285,3 +285,39 @@ def test_incident_lifecycle_in_the_console(app_server, app_db_url, browser):
         assert s.get(Incident, inc.id) is None
     visitor.reload()
     visitor.wait_for_selector("#not-found", timeout=TIMEOUT_MS)
+
+
+def test_admin_creates_a_branded_page_then_hides_it_while_a_visitor_watches(app_server, app_db_url, browser):
+    slug = f"eu-{uuid.uuid4().hex[:6]}"
+    admin = browser.new_context().new_page()
+    login(admin, app_server.url)
+    admin.wait_for_selector("text=Open incidents", timeout=TIMEOUT_MS)
+    admin.goto(app_server.url + "/admin/pages")
+    admin.wait_for_selector("text=New page", timeout=TIMEOUT_MS)
+    admin.click("text=New page")
+    admin.fill("#page-name", "EU Status")
+    admin.fill("#page-slug", slug)
+    admin.fill("#page-brand_color", "#ff0000")
+    expect(admin.locator("#page-preview h1, #page-preview h2, #page-preview h3, #page-preview h4, #page-preview h5"
+                         ).first).to_have_text("EU Status", timeout=TIMEOUT_MS)
+    admin.fill("#page-brand_color", "red")  # invalid: message by the field, nothing saved
+    admin.click("#save-page")
+    admin.locator(".field-error[data-field='brand_color']").wait_for(timeout=TIMEOUT_MS)
+    assert httpx.get(app_server.url + f"/status/{slug}", timeout=10).status_code == 404
+    admin.fill("#page-brand_color", "#c2410c")
+    admin.click("#save-page")
+    admin.wait_for_selector("text=Page 'EU Status' saved.", timeout=TIMEOUT_MS)
+
+    visitor = browser.new_context().new_page()
+    visitor.goto(app_server.url + f"/status/{slug}")
+    visitor.wait_for_selector("text=EU Status", timeout=TIMEOUT_MS)
+    color = visitor.eval_on_selector("text=EU Status", "e => getComputedStyle(e).color")
+    assert color == "rgb(194, 65, 12)"
+
+    admin.click("#page-is-public")  # untick
+    admin.click("#save-page")
+    admin.wait_for_selector("text=Page 'EU Status' saved.", timeout=TIMEOUT_MS)
+    visitor.wait_for_selector("#not-found", timeout=TIMEOUT_MS)  # pushed live, no reload
+    assert httpx.get(app_server.url + f"/status/{slug}", timeout=10).status_code == 404
+    admin.context.close()
+    visitor.context.close()

@@ -198,7 +198,7 @@ def pages_page() -> rx.Component:
                         text_field("Name", "name"),
                         text_field("Slug", "slug", "lowercase letters, digits, dashes: /status/<slug>"),
                         text_field("Description", "description"),
-                        rx.checkbox("Public", checked=s.is_public, on_change=s.set_is_public),
+                        rx.checkbox("Public", checked=s.is_public, on_change=s.set_is_public, id="page-is-public"),
                         text_field("Custom domain", "custom_domain", "e.g. status.example.com (optional)"),
                         text_field("Logo URL", "logo_url"),
                         text_field("Favicon URL", "favicon_url"),

@@ -1,0 +1,62 @@
+"""The `statusapp` command a newcomer runs (through `make run`)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import func, select
+
+from statusapp import cli
+from statusapp.db import session_scope
+from statusapp.models import StatusPage, User
+from statusapp.settings import get_settings
+
+
+@pytest.fixture
+def empty_sqlite(tmp_path, monkeypatch):
+    settings = get_settings()
+    monkeypatch.setattr(settings, "database_url", f"sqlite:///{tmp_path / 'cli.db'}")
+    monkeypatch.setattr(settings, "data_dir", tmp_path)
+    monkeypatch.setattr(settings, "secret_key", "")
+    return tmp_path
+
+
+def _count(model) -> int:
+    with session_scope() as s:
+        return s.exec(select(func.count()).select_from(model)).one()
+
+
+def test_bootstrap_creates_admin_demo_and_secret_once(empty_sqlite, monkeypatch, capsys):
+    monkeypatch.setattr(get_settings(), "admin_email", "")
+    monkeypatch.setattr(get_settings(), "admin_password", "")
+    monkeypatch.setattr(get_settings(), "demo", True)
+    assert cli.main(["bootstrap"]) == 0
+    out = capsys.readouterr().out
+    assert "First admin created: admin@example.com" in out
+    assert "Password (shown once):" in out
+    assert _count(User) == 1 and _count(StatusPage) == 1
+    secret = (empty_sqlite / "secret_key").read_text()
+    assert len(secret) > 40
+    assert cli.main(["bootstrap"]) == 0  # idempotent: no second admin, no second demo, same secret
+    assert "First admin" not in capsys.readouterr().out
+    assert _count(User) == 1 and _count(StatusPage) == 1
+    assert (empty_sqlite / "secret_key").read_text() == secret
+
+
+def test_bootstrap_uses_configured_admin_and_can_skip_demo(empty_sqlite, monkeypatch, capsys):
+    monkeypatch.setattr(get_settings(), "admin_email", "ops@example.org")
+    monkeypatch.setattr(get_settings(), "admin_password", "a-long-enough-password")
+    monkeypatch.setattr(get_settings(), "demo", False)
+    assert cli.main(["bootstrap"]) == 0
+    out = capsys.readouterr().out
+    assert "ops@example.org" in out and "a-long-enough-password" not in out
+    assert _count(StatusPage) == 0
+
+
+def test_create_admin_rejects_bad_input_and_writes_nothing(empty_sqlite, capsys):
+    assert cli.main(["create-admin", "--email", "not-an-email", "--password", "short"]) == 2
+    err = capsys.readouterr().err
+    assert "email" in err and "password" in err
+    assert _count(User) == 0
+    assert cli.main(["create-admin", "--email", "b@example.org", "--generate"]) == 0
+    assert "password:" in capsys.readouterr().out
+    assert _count(User) == 1
