@@ -70,13 +70,12 @@ class LiveHub:
         self.view_key: tuple[str, str] | None = None  # (state full name, delta field) of the public view
         self.admin_event: str | None = None  # full name of the admin refresh handler
         self.redis: Any = None
-        self._dirty: set[int] = set()
+        self._dirty: dict[int, list[int]] = {}  # organization id -> outbox ids awaiting a push
+        self._pushed_events: set[int] = set()  # outbox ids pushed by a listener, for the watcher
         self._recent_joins: dict[int, dict[str, float]] = {}  # page id -> sid -> joined at
         self._loading: dict[tuple, asyncio.Future] = {}
         self._refresher: asyncio.Task | None = None
         self.last_event_id = 0
-        # Called with each message applied here (tests and the benchmark observe delivery).
-        self.observers: list[Any] = []
 
     # ---- wiring -------------------------------------------------------------------------
     def configure(self, *, view_key: tuple[str, str], admin_event: str) -> None:
@@ -120,19 +119,23 @@ class LiveHub:
         loop = self.loop
         if loop is None or loop.is_closed():
             return
-        loop.call_soon_threadsafe(self.mark_dirty, change.organization_id)
+        loop.call_soon_threadsafe(self.mark_dirty, change.organization_id, change.event_id)
 
-    def mark_dirty(self, organization_id: int) -> None:
-        self._dirty.add(organization_id)
+    def mark_dirty(self, organization_id: int, event_id: int | None = None) -> None:
+        pending = self._dirty.setdefault(organization_id, [])
+        if event_id is not None:
+            pending.append(event_id)
         if self._refresher is None or self._refresher.done():
             self._refresher = asyncio.create_task(self._refresh_dirty())
 
     async def _refresh_dirty(self) -> None:
         # Changes arriving while a rebuild runs are coalesced into the next rebuild.
         while self._dirty:
-            org_id = self._dirty.pop()
+            org_id, event_ids = self._dirty.popitem()
             try:
                 messages = await asyncio.to_thread(build_org_messages, org_id)
+                # Every worker learns these outbox rows are pushed: its watcher skips them.
+                messages[-1]["event_ids"] = event_ids
                 await self.publish(messages)
             except Exception:
                 log.exception("live refresh of organization %s failed", org_id)
@@ -168,10 +171,9 @@ class LiveHub:
             if msg["type"] == "page":
                 await self._apply_page(msg)
             elif msg["type"] == "admin" and self.namespace is not None and self.admin_event:
+                self._pushed_events.update(msg.get("event_ids", ()))
                 update = {"delta": {}, "events": [{"name": self.admin_event, "payload": {}, "router_data": {}}]}
                 await self.namespace.emit("event", update, room=admin_room(msg["organization_id"]))
-            for fn in self.observers:
-                fn(msg)
 
     async def _apply_page(self, msg: dict) -> None:
         page_id, view_json = msg["page_id"], msg["view"]
@@ -286,13 +288,20 @@ class LiveHub:
         while True:
             await asyncio.sleep(OUTBOX_POLL_SECONDS)
             try:
-                newest, orgs = await asyncio.to_thread(_orgs_changed_since, self.last_event_id)
+                await self.check_outbox()
             except Exception:
                 log.exception("outbox watch failed")
-                continue
-            self.last_event_id = max(self.last_event_id, newest)
-            for org_id in orgs:
+
+    async def check_outbox(self) -> None:
+        """Push organizations whose outbox has rows no listener pushed (other processes)."""
+        newest, rows = await asyncio.to_thread(_events_since, self.last_event_id)
+        for event_id, org_id in rows:
+            if event_id in self._pushed_events:
+                self._pushed_events.discard(event_id)
+            else:  # committed by another process: nobody pushed it yet
                 self.mark_dirty(org_id)
+        self.last_event_id = max(self.last_event_id, newest)
+        self._pushed_events = {i for i in self._pushed_events if i > self.last_event_id}
 
 
 def tune_gc() -> None:
@@ -352,14 +361,15 @@ def _max_event_id() -> int:
         return session.exec(select(func.coalesce(func.max(DomainEvent.id), 0))).one()
 
 
-def _orgs_changed_since(last_id: int) -> tuple[int, set[int]]:
+def _events_since(last_id: int) -> tuple[int, list[tuple[int, int]]]:
+    """(newest id, [(event id, organization id)]) of the outbox rows after `last_id`."""
     with session_scope() as session:
-        rows = session.exec(
-            select(DomainEvent.id, DomainEvent.organization_id).where(DomainEvent.id > last_id)
-        ).all()
-    if not rows:
-        return last_id, set()
-    return max(r[0] for r in rows), {r[1] for r in rows}
+        rows = list(
+            session.exec(
+                select(DomainEvent.id, DomainEvent.organization_id).where(DomainEvent.id > last_id).limit(10_000)
+            ).all()
+        )
+    return (max(r[0] for r in rows) if rows else last_id), [(r[0], r[1]) for r in rows]
 
 
 hub = LiveHub()

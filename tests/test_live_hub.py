@@ -187,3 +187,39 @@ def test_root_page_follows_the_custom_domain_of_the_host(db, org):
         assert await hub.load_page(slug=None, host="unknown.example.net") == demo_id  # first public page
 
     run(scenario())
+
+
+def test_outbox_watcher_pushes_only_what_no_listener_pushed(db, org):
+    """A change committed by another process (CLI, separate checker) reaches pages through the
+    outbox; one this process already pushed is not pushed again."""
+    from statusapp.domain import add_listener, remove_listener
+
+    page_id = _demo(org)
+    ns = RecordingNamespace()
+    hub = _hub(ns)
+
+    async def scenario():
+        hub.loop = asyncio.get_running_loop()
+        from statusapp.live import _max_event_id
+
+        hub.last_event_id = await asyncio.to_thread(_max_event_id)  # start after the demo's rows
+        # "Another process": no listener registered while it commits.
+        await asyncio.to_thread(incidents.create_incident, actor=org, title="From CLI", impact="minor", message="m")
+        await hub.check_outbox()
+        await hub._refresher
+        assert len([e for e in ns.emits if e[2] == page_room(page_id)]) == 1
+        # This process: the listener pushes at once, the watcher then stays quiet.
+        add_listener(hub.on_change)
+        try:
+            await asyncio.to_thread(incidents.create_incident, actor=org, title="Here", impact="major", message="m")
+            await asyncio.sleep(0.05)
+            await hub._refresher
+            admin_pushes = len([e for e in ns.emits if e[2] == f"admin-{org.organization_id}"])
+            await hub.check_outbox()
+            assert hub._refresher.done() and not hub._dirty
+            assert len([e for e in ns.emits if e[2] == f"admin-{org.organization_id}"]) == admin_pushes
+        finally:
+            remove_listener(hub.on_change)
+        assert len([e for e in ns.emits if e[2] == page_room(page_id)]) == 2
+
+    run(scenario())

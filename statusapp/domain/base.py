@@ -38,6 +38,7 @@ class Change:
     organization_id: int
     kind: str
     payload: dict[str, Any]
+    event_id: int | None = None  # the DomainEvent (outbox) row written with the change
 
 
 Listener = Callable[[Change], None]
@@ -58,12 +59,13 @@ def remove_listener(fn: Listener) -> None:
 class UnitOfWork:
     def __init__(self, session: Session):
         self.session = session
-        self.changes: list[Change] = []
+        self.events: list[DomainEvent] = []
 
     def announce(self, organization_id: int, kind: str, **payload: Any) -> None:
         """Record the change in the outbox now; listeners hear of it after commit."""
-        self.session.add(DomainEvent(organization_id=organization_id, kind=kind, payload=payload))
-        self.changes.append(Change(organization_id, kind, payload))
+        row = DomainEvent(organization_id=organization_id, kind=kind, payload=payload)
+        self.session.add(row)
+        self.events.append(row)
 
 
 @contextlib.contextmanager
@@ -76,7 +78,8 @@ def unit_of_work() -> Iterator[UnitOfWork]:
         except BaseException:
             session.rollback()
             raise
-    for change in uow.changes:
+    for row in uow.events:
+        change = Change(row.organization_id, row.kind, row.payload, row.id)
         for fn in list(_listeners):
             try:
                 fn(change)
