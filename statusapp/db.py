@@ -83,7 +83,13 @@ def migrate_locked(url: str | None = None) -> None:
     """`migrate`, serialized across processes (several workers start at once on PostgreSQL)."""
     url = url or get_settings().effective_database_url
     if not url.startswith("postgresql"):
-        migrate(url)
+        import fcntl
+
+        lock_path = get_settings().data_dir / ".migrate.lock"
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(lock_path, "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            migrate(url)
         return
     from sqlalchemy import text
 

@@ -61,7 +61,9 @@ class AdminState(rx.State):
         token = session_token_from_cookie_header(self.router.headers.cookie)
         user = await asyncio.to_thread(auth.session_user, token)
         if user is None:
-            self.signed_in = False
+            # Signed out or expired: drop what this tab was shown.
+            self.signed_in, self.user_email = False, ""
+            self.services, self.groups, self.pages, self.incidents = [], [], [], []
             return None
         self.user_email = user.email
         self.signed_in = True
