@@ -26,6 +26,11 @@ class ServiceStatus(str, enum.Enum):
     def color(self) -> str:
         return _SERVICE_COLOR[self]
 
+    @property
+    def text_color(self) -> str:
+        """For the status written as text: a theme token readable in light and dark mode."""
+        return _SERVICE_TEXT_COLOR[self]
+
 
 _SERVICE_SEVERITY = {
     ServiceStatus.operational: 0,
@@ -41,13 +46,22 @@ _SERVICE_LABEL = {
     ServiceStatus.partial_outage: "Partial outage",
     ServiceStatus.major_outage: "Major outage",
 }
-# Colours chosen for contrast on light and dark backgrounds; always shown with a text label.
+# Fill colours: white text on each has a contrast of at least 4.9:1 (WCAG AA). A status is
+# always also written out in words, never told by colour alone.
 _SERVICE_COLOR = {
-    ServiceStatus.operational: "#1f9d55",
-    ServiceStatus.under_maintenance: "#3b82f6",
-    ServiceStatus.degraded_performance: "#d69e2e",
-    ServiceStatus.partial_outage: "#dd6b20",
-    ServiceStatus.major_outage: "#e53e3e",
+    ServiceStatus.operational: "#15803d",
+    ServiceStatus.under_maintenance: "#1d4ed8",
+    ServiceStatus.degraded_performance: "#a16207",
+    ServiceStatus.partial_outage: "#c2410c",
+    ServiceStatus.major_outage: "#b91c1c",
+}
+# Radix Themes' step-11 colours are designed as readable text on the page background.
+_SERVICE_TEXT_COLOR = {
+    ServiceStatus.operational: "var(--green-11)",
+    ServiceStatus.under_maintenance: "var(--blue-11)",
+    ServiceStatus.degraded_performance: "var(--amber-11)",
+    ServiceStatus.partial_outage: "var(--orange-11)",
+    ServiceStatus.major_outage: "var(--red-11)",
 }
 
 
@@ -85,10 +99,10 @@ class IncidentImpact(str, enum.Enum):
     @property
     def color(self) -> str:
         return {
-            "none": "#718096",
-            "minor": "#d69e2e",
-            "major": "#dd6b20",
-            "critical": "#e53e3e",
+            "none": "#4b5563",
+            "minor": "#a16207",
+            "major": "#c2410c",
+            "critical": "#b91c1c",
         }[self.value]
 
 
@@ -127,11 +141,11 @@ class PageIndicator(str, enum.Enum):
     @property
     def color(self) -> str:
         return {
-            "none": "#1f9d55",
-            "maintenance": "#3b82f6",
-            "minor": "#d69e2e",
-            "major": "#dd6b20",
-            "critical": "#e53e3e",
+            "none": "#15803d",
+            "maintenance": "#1d4ed8",
+            "minor": "#a16207",
+            "major": "#c2410c",
+            "critical": "#b91c1c",
         }[self.value]
 
 

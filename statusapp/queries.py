@@ -37,6 +37,7 @@ class ServiceView:
     status: str = "operational"
     status_label: str = ""
     status_color: str = ""
+    status_text_color: str = ""
 
 
 @dataclasses.dataclass
@@ -48,6 +49,7 @@ class GroupView:
     status: str = "operational"
     status_label: str = ""
     status_color: str = ""
+    status_text_color: str = ""
     services: list[ServiceView] = dataclasses.field(default_factory=list)
 
 
@@ -148,7 +150,7 @@ def page_incidents_query(page: StatusPage):
 
 def _service_view(svc: Service) -> ServiceView:
     st = ServiceStatus(svc.status)
-    return ServiceView(svc.id, svc.name, svc.description, st.value, st.label, st.color)
+    return ServiceView(svc.id, svc.name, svc.description, st.value, st.label, st.color, st.text_color)
 
 
 def incident_views(session: Session, incidents: list[Incident], tz: str) -> list[IncidentView]:
@@ -223,7 +225,9 @@ def page_view(session: Session, page: StatusPage | None) -> PageView:
         views[key].services.append(_service_view(svc))
     for gv in views.values():
         worst = max((ServiceStatus(s.status) for s in gv.services), key=lambda s: s.severity)
-        gv.status, gv.status_label, gv.status_color = worst.value, worst.label, worst.color
+        gv.status, gv.status_label, gv.status_color, gv.status_text_color = (
+            worst.value, worst.label, worst.color, worst.text_color
+        )
 
     base = page_incidents_query(page)
     active_statuses = [s.value for s in IncidentStatus if s.is_active]
@@ -317,6 +321,7 @@ class AdminService:
     status: str = "operational"
     status_label: str = ""
     status_color: str = ""
+    status_text_color: str = ""
 
 
 @dataclasses.dataclass
@@ -389,7 +394,7 @@ def admin_data(session: Session, organization_id: int) -> AdminData:
         st = ServiceStatus(s.status)
         svc_rows.append(
             AdminService(s.id, s.name, s.slug, s.description, s.group_id or 0, gname.get(s.group_id, ""),
-                         s.manual_status, st.value, st.label, st.color)
+                         s.manual_status, st.value, st.label, st.color, st.text_color)
         )
     pages = []
     for p in session.exec(select(StatusPage).where(StatusPage.organization_id == organization_id).order_by(StatusPage.id)):

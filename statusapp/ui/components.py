@@ -12,11 +12,11 @@ def status_dot(color) -> rx.Component:
     )
 
 
-def status_badge(label, color) -> rx.Component:
+def status_badge(label, color, text_color) -> rx.Component:
     """A coloured dot with the status in words: never colour alone."""
     return rx.hstack(
         status_dot(color),
-        rx.text(label, size="2", weight="medium", color=color, style={"filter": "brightness(0.85)"}),
+        rx.text(label, size="2", weight="medium", color=text_color),
         align="center",
         spacing="2",
     )

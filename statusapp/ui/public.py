@@ -136,7 +136,7 @@ def service_row(svc) -> rx.Component:
             rx.cond(svc.description != "", rx.text(svc.description, size="1", color_scheme="gray")),
             spacing="0",
         ),
-        status_badge(svc.status_label, svc.status_color),
+        status_badge(svc.status_label, svc.status_color, svc.status_text_color),
         justify="between",
         align="center",
         width="100%",
@@ -153,7 +153,7 @@ def group_block(group) -> rx.Component:
             rx.vstack(
                 rx.hstack(
                     rx.heading(group.name, size="3"),
-                    status_badge(group.status_label, group.status_color),
+                    status_badge(group.status_label, group.status_color, group.status_text_color),
                     justify="between",
                     width="100%",
                 ),

@@ -26,7 +26,7 @@ class DashboardAdmin(AdminState):
 def service_line(svc) -> rx.Component:
     return rx.table.row(
         rx.table.cell(rx.text(svc.name, weight="medium"), rx.text(svc.group_name, size="1", color_scheme="gray")),
-        rx.table.cell(status_badge(svc.status_label, svc.status_color)),
+        rx.table.cell(status_badge(svc.status_label, svc.status_color, svc.status_text_color)),
         rx.table.cell(
             rx.select(
                 STATUSES,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from statusapp.domain import pages as ops
+from statusapp.enums import PageIndicator
 from statusapp.queries import AdminService
 from statusapp.ui.admin.layout import console, field
 from statusapp.ui.admin.state import AdminState
@@ -115,14 +116,14 @@ def preview() -> rx.Component:
         ),
         rx.box(
             rx.text("All Systems Operational", color="white", weight="bold"),
-            background_color="#1f9d55",
+            background_color=PageIndicator.none.color,
             padding="0.6em 1em",
             border_radius="var(--radius-3)",
             margin_top="0.75em",
         ),
         rx.foreach(
             PagesAdmin.selected_services,
-            lambda s: rx.hstack(rx.text(s.name), rx.text(s.status_label, color=s.status_color), justify="between",
+            lambda s: rx.hstack(rx.text(s.name), rx.text(s.status_label, color=s.status_text_color), justify="between",
                                 width="100%", padding_y="0.3em"),
         ),
         padding="1em",

@@ -111,7 +111,7 @@ def service_row(svc) -> rx.Component:
     return rx.table.row(
         rx.table.cell(rx.text(svc.name, weight="medium"), rx.text(svc.slug, size="1", color_scheme="gray")),
         rx.table.cell(svc.group_name),
-        rx.table.cell(status_badge(svc.status_label, svc.status_color)),
+        rx.table.cell(status_badge(svc.status_label, svc.status_color, svc.status_text_color)),
         rx.table.cell(
             rx.hstack(
                 move_buttons(s.move(svc.id, -1), s.move(svc.id, 1)),
