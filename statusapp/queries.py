@@ -14,7 +14,7 @@ from sqlalchemy import exists, or_
 from sqlmodel import Session, select
 
 from statusapp.domain.status import page_indicator
-from statusapp.enums import IncidentImpact, IncidentStatus, PageIndicator, ServiceStatus
+from statusapp.enums import IncidentImpact, IncidentStatus, ServiceStatus
 from statusapp.models import (
     Incident,
     IncidentService,
@@ -302,10 +302,6 @@ def incident_view(session: Session, page: StatusPage, incident_id: int) -> Incid
     return incident_views(session, [inc], page.time_zone or "UTC")[0]
 
 
-def indicator_of(view: PageView) -> PageIndicator:
-    return PageIndicator(view.indicator)
-
-
 # ---- admin console read models ----------------------------------------------------------
 
 
@@ -348,23 +344,13 @@ class AdminPage:
 
 
 @dataclasses.dataclass
-class AdminIncident:
-    id: int = 0
-    title: str = ""
-    impact: str = ""
-    impact_label: str = ""
-    impact_color: str = ""
-    status: str = ""
-    status_label: str = ""
+class AdminIncident(IncidentView):
+    """The public incident view plus what only the console needs (postmortem draft included)."""
+
     active: bool = True
-    started: str = ""
-    resolved: str = ""
-    affected: str = ""
-    postmortem: str = ""
     postmortem_published: bool = False
     # [{"service_id", "name", "status"}] of this incident's per-service status
     services: list[dict[str, str]] = dataclasses.field(default_factory=list)
-    updates: list[UpdateView] = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass
@@ -434,11 +420,10 @@ def admin_data(session: Session, organization_id: int) -> AdminData:
         v = views[inc.id]
         incidents.append(
             AdminIncident(
-                id=inc.id, title=inc.title, impact=v.impact, impact_label=v.impact_label, impact_color=v.impact_color,
-                status=v.status, status_label=v.status_label, active=IncidentStatus(inc.status).is_active,
-                started=v.started, resolved=v.resolved, affected=v.affected, postmortem=inc.postmortem,
-                postmortem_published=inc.postmortem_published_at is not None, services=per_service[inc.id],
-                updates=v.updates,
+                **{**vars(v), "postmortem": inc.postmortem},
+                active=IncidentStatus(inc.status).is_active,
+                postmortem_published=inc.postmortem_published_at is not None,
+                services=per_service[inc.id],
             )
         )
     return AdminData(svc_rows, [AdminGroup(g.id, g.name, g.description) for g in groups], pages, incidents)
