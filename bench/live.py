@@ -78,15 +78,15 @@ TEXT_OK = "All Systems Operational"
 def names() -> dict[str, str]:
     """Full Reflex names the wire protocol uses (importing state classes does not build the app)."""
     from reflex_base import constants
-    from reflex_base.constants.state import FIELD_MARKER
 
+    from statusapp.live.protocol import field_key
     from statusapp.ui.admin.dashboard import DashboardAdmin
-    from statusapp.ui.public import PublicPageState
+    from statusapp.ui.public import PAGE_TARGET
 
-    root = PublicPageState.get_full_name().split(".")[0]
+    root = PAGE_TARGET.state_name.split(".")[0]
     return {
-        "public": PublicPageState.get_full_name(),
-        "view": "view" + FIELD_MARKER,
+        "public": PAGE_TARGET.state_name,
+        "view": field_key(PAGE_TARGET.var_name),
         "hydrate": root + ".hydrate_and_load",
         "set_status": DashboardAdmin.get_full_name() + ".set_manual_status",
         "version": constants.Reflex.VERSION,

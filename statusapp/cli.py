@@ -52,7 +52,6 @@ def cmd_bootstrap(_args) -> int:
     """Migrate; create the first admin when there is none; load the demo into an empty database."""
     settings = get_settings()
     db.migrate_locked()
-    _ = settings.effective_secret_key  # generated and kept in data/secret_key when unset
     org_id = ensure_organization()
     if count_users() == 0:
         email = settings.admin_email or "admin@example.com"

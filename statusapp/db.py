@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 from collections.abc import Iterator
 
 from sqlalchemy import event
@@ -79,25 +80,65 @@ def migrate(url: str | None = None) -> None:
     command.upgrade(cfg, "head")
 
 
-def migrate_locked(url: str | None = None) -> None:
-    """`migrate`, serialized across processes (several workers start at once on PostgreSQL)."""
+def _lock_key(name: str) -> int:
+    """A stable signed 64-bit key for `name` (PostgreSQL advisory locks take a bigint)."""
+    digest = hashlib.sha256(f"statusapp:{name}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+@contextlib.contextmanager
+def try_advisory_lock(name: str, *, url: str | None = None, wait: bool = False) -> Iterator[bool]:
+    """Hold the cross-process lock `name` for the duration of the block; yields whether it is held.
+
+    With `wait=False` (the try-variant, for leader election) the block runs at once and sees
+    False when another process holds the lock. PostgreSQL: a session advisory lock on a
+    connection of its own, so losing that connection releases the lock. SQLite (one machine):
+    an flock on `data/.lock-<name>`, released when the process dies.
+    """
     url = url or get_settings().effective_database_url
     if not url.startswith("postgresql"):
         import fcntl
 
-        lock_path = get_settings().data_dir / ".migrate.lock"
+        lock_path = get_settings().data_dir / f".lock-{name}"
         lock_path.parent.mkdir(parents=True, exist_ok=True)
-        with open(lock_path, "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            migrate(url)
+        with open(lock_path, "w") as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield False
+                return
+            try:
+                yield True
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
         return
     from sqlalchemy import text
 
-    engine = get_engine(url)
-    with engine.connect() as conn:
-        conn.execute(text("SELECT pg_advisory_lock(727001)"))
+    key = _lock_key(name)
+    with get_engine(url).connect() as conn:
+        if wait:
+            conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": key})
+            held = True
+        else:
+            held = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar())
+        conn.commit()
         try:
-            migrate(url)
+            yield held
         finally:
-            conn.execute(text("SELECT pg_advisory_unlock(727001)"))
-            conn.commit()
+            if held:
+                with contextlib.suppress(Exception):
+                    conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                    conn.commit()
+
+
+@contextlib.contextmanager
+def advisory_lock(name: str, *, url: str | None = None) -> Iterator[None]:
+    """Wait for and hold the cross-process lock `name` (see `try_advisory_lock`)."""
+    with try_advisory_lock(name, url=url, wait=True):
+        yield
+
+
+def migrate_locked(url: str | None = None) -> None:
+    """`migrate`, serialized across processes (several workers start at once)."""
+    with advisory_lock("migrate", url=url):
+        migrate(url)

@@ -66,6 +66,8 @@ _SERVICE_TEXT_COLOR = {
 
 
 class IncidentStatus(str, enum.Enum):
+    """An incident's lifecycle: investigating -> identified -> monitoring -> resolved (-> postmortem)."""
+
     investigating = "investigating"
     identified = "identified"
     monitoring = "monitoring"
@@ -77,9 +79,37 @@ class IncidentStatus(str, enum.Enum):
         """An active incident still imposes its impact on services."""
         return self not in (IncidentStatus.resolved, IncidentStatus.postmortem)
 
+    @classmethod
+    def active_values(cls) -> list[str]:
+        """The stored values of the active statuses (for `status IN (...)` queries)."""
+        return [s.value for s in cls if s.is_active]
+
+    @property
+    def usual_next(self) -> "IncidentStatus":
+        """The status an update usually moves to next (preselected in the console)."""
+        return _INCIDENT_NEXT.get(self, IncidentStatus.resolved)
+
+    @property
+    def default_message(self) -> str:
+        """The template an update with this status starts from ("" for postmortem)."""
+        return _INCIDENT_MESSAGE.get(self, "")
+
     @property
     def label(self) -> str:
         return self.value.capitalize()
+
+
+_INCIDENT_NEXT = {
+    IncidentStatus.investigating: IncidentStatus.identified,
+    IncidentStatus.identified: IncidentStatus.monitoring,
+    IncidentStatus.monitoring: IncidentStatus.resolved,
+}
+_INCIDENT_MESSAGE = {
+    IncidentStatus.investigating: "We are investigating reports of problems. More details to follow.",
+    IncidentStatus.identified: "The cause has been identified and a fix is being implemented.",
+    IncidentStatus.monitoring: "A fix has been implemented and we are monitoring the results.",
+    IncidentStatus.resolved: "This incident has been resolved. Thank you for your patience.",
+}
 
 
 class IncidentImpact(str, enum.Enum):

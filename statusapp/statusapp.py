@@ -7,16 +7,16 @@ import logging
 
 import reflex as rx
 
-from statusapp import db
+from statusapp import db, routes
 from statusapp.live import hub
-from statusapp.ui import routes
 from statusapp.ui.admin.dashboard import dashboard_page
-from statusapp.ui.admin.incidents import IncidentDetailAdmin, detail_page, incidents_page
+from statusapp.ui.admin.incident_detail import IncidentDetailAdmin, detail_page
+from statusapp.ui.admin.incidents import incidents_page
 from statusapp.ui.admin.login import login_page
 from statusapp.ui.admin.pages import pages_page
 from statusapp.ui.admin.services import services_page
 from statusapp.ui.admin.state import AdminState
-from statusapp.ui.public import add_public_pages, public_view_key
+from statusapp.ui.public import PAGE_TARGET, add_public_pages
 from statusapp.web import api
 
 logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
@@ -38,7 +38,7 @@ app = rx.App(
 )
 app.register_lifespan_task(migrate_on_start)
 app.register_lifespan_task(hub.lifespan, app=app)
-hub.configure(view_key=public_view_key(), admin_event=AdminState.get_full_name() + ".refresh")
+hub.configure(targets=[PAGE_TARGET], admin_event=AdminState.get_full_name() + ".refresh")
 
 add_public_pages(app)
 app.add_page(login_page, route=routes.ADMIN_LOGIN, title="Sign in · statusapp")

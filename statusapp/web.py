@@ -10,15 +10,13 @@ import urllib.parse
 from fastapi import FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from statusapp.db import session_scope
+from statusapp import routes
+from statusapp.access import SESSION_COOKIE, same_origin
 from statusapp.domain import AuthError
 from statusapp.domain import auth
 from statusapp.live import hub
-from statusapp.queries import find_page
+from statusapp.queries.public import page_exists
 from statusapp.settings import get_settings
-from statusapp.ui import routes
-
-SESSION_COOKIE = "statusapp_session"
 
 api = FastAPI(title="statusapp", docs_url=None, redoc_url=None, openapi_url=None)
 
@@ -34,28 +32,6 @@ def client_ip(request: Request) -> str:
     return request.client.host if request.client else ""
 
 
-def session_token_from_cookie_header(cookie_header: str) -> str | None:
-    """The session token from a raw Cookie header (the websocket's, for Reflex handlers)."""
-    from http.cookies import SimpleCookie
-
-    jar = SimpleCookie()
-    try:
-        jar.load(cookie_header or "")
-    except Exception:
-        return None
-    morsel = jar.get(SESSION_COOKIE)
-    return morsel.value if morsel else None
-
-
-def _page_exists(slug: str) -> bool:
-    if slug in hub.slug_to_id:
-        cached = hub.cached_view(hub.slug_to_id[slug])
-        if cached is not None and cached.found:
-            return True
-    with session_scope() as session:
-        return find_page(session, slug=slug) is not None
-
-
 NOT_FOUND_HTML = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1"><title>Not found</title>
 <style>body{{font-family:system-ui,sans-serif;display:grid;place-items:center;min-height:90vh;margin:0;
@@ -67,13 +43,13 @@ background:#fff;color:#111}}@media (prefers-color-scheme:dark){{body{{background
 @api.middleware("http")
 async def guard(request: Request, call_next):
     path = request.url.path
-    parts = path.strip("/").split("/")
-    if request.method == "GET" and len(parts) >= 2 and parts[0] == "status" and parts[1]:
-        if not await asyncio.to_thread(_page_exists, parts[1]):
+    slug = routes.public_slug(path)
+    if request.method == "GET" and slug:
+        if not hub.is_public_slug(slug) and not await asyncio.to_thread(page_exists, slug):
             return HTMLResponse(NOT_FOUND_HTML.format(path=html.escape(path)), status_code=404)
     response: Response = await call_next(request)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    if path == "/admin" or path.startswith("/admin/") or path.startswith("/auth/"):
+    if routes.is_console_path(path):
         for k, v in ADMIN_HEADERS.items():
             response.headers[k] = v
     else:
@@ -82,10 +58,7 @@ async def guard(request: Request, call_next):
 
 
 def _same_origin(request: Request) -> bool:
-    origin = request.headers.get("origin")
-    if not origin or origin == "null":
-        return origin is None
-    return urllib.parse.urlsplit(origin).netloc == request.headers.get("host", "")
+    return same_origin(request.headers.get("origin"), request.headers.get("host"))
 
 
 @api.post(routes.AUTH_LOGIN)

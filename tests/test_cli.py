@@ -16,7 +16,6 @@ def empty_sqlite(tmp_path, monkeypatch):
     settings = get_settings()
     monkeypatch.setattr(settings, "database_url", f"sqlite:///{tmp_path / 'cli.db'}")
     monkeypatch.setattr(settings, "data_dir", tmp_path)
-    monkeypatch.setattr(settings, "secret_key", "")
     return tmp_path
 
 
@@ -25,7 +24,7 @@ def _count(model) -> int:
         return s.exec(select(func.count()).select_from(model)).one()
 
 
-def test_bootstrap_creates_admin_demo_and_secret_once(empty_sqlite, monkeypatch, capsys):
+def test_bootstrap_creates_admin_and_demo_once(empty_sqlite, monkeypatch, capsys):
     monkeypatch.setattr(get_settings(), "admin_email", "")
     monkeypatch.setattr(get_settings(), "admin_password", "")
     monkeypatch.setattr(get_settings(), "demo", True)
@@ -34,12 +33,9 @@ def test_bootstrap_creates_admin_demo_and_secret_once(empty_sqlite, monkeypatch,
     assert "First admin created: admin@example.com" in out
     assert "Password (shown once):" in out
     assert _count(User) == 1 and _count(StatusPage) == 1
-    secret = (empty_sqlite / "secret_key").read_text()
-    assert len(secret) > 40
-    assert cli.main(["bootstrap"]) == 0  # idempotent: no second admin, no second demo, same secret
+    assert cli.main(["bootstrap"]) == 0  # idempotent: no second admin, no second demo
     assert "First admin" not in capsys.readouterr().out
     assert _count(User) == 1 and _count(StatusPage) == 1
-    assert (empty_sqlite / "secret_key").read_text() == secret
 
 
 def test_bootstrap_uses_configured_admin_and_can_skip_demo(empty_sqlite, monkeypatch, capsys):

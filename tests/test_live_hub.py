@@ -9,7 +9,8 @@ import pytest
 
 from statusapp.domain import Actor
 from statusapp.domain import incidents
-from statusapp.live import LiveHub, build_org_messages, page_room
+from statusapp.live import LiveHub, ViewTarget, build_org_messages, page_room
+from statusapp.live.protocol import delta_value
 from statusapp.settings import get_settings
 from tests.support.aio import run
 
@@ -33,11 +34,20 @@ class RecordingNamespace:
         self.rooms.get(room, set()).discard(sid)
 
 
+PAGE_STATE = "state.public_page_state"
+TARGET = ViewTarget(state_name=PAGE_STATE, var_name="view")
+
+
 def _hub(namespace) -> LiveHub:
     hub = LiveHub()
-    hub.configure(view_key=("state.public_page_state", "view_rx_state_"), admin_event="state.admin_state.refresh")
-    hub.namespace = namespace
+    hub.configure(targets=[TARGET], admin_event="state.admin_state.refresh")
+    hub.rooms.namespace = namespace
     return hub
+
+
+def pushed_view(emit) -> dict:
+    """The page view a recorded emit carries."""
+    return delta_value(emit[1], PAGE_STATE, "view")
 
 
 def _demo(org: Actor) -> int:
@@ -60,16 +70,15 @@ def test_one_emit_per_page_room_and_none_when_nothing_changed(db, org):
         await hub.apply(build_org_messages(org.organization_id))
         first = [e for e in ns.emits if e[2] == page_room(page_id)]
         assert len(first) == 1
-        view = first[0][1]["delta"]["state.public_page_state"]["view_rx_state_"]
-        assert view["indicator"] == "none"
+        assert pushed_view(first[0])["indicator"] == "none"
         await hub.apply(build_org_messages(org.organization_id))  # same view again
         assert len([e for e in ns.emits if e[2] == page_room(page_id)]) == 1
         incidents.create_incident(actor=org, title="Down", impact="critical", message="m", services={})
         await hub.apply(build_org_messages(org.organization_id))
         pushed = [e for e in ns.emits if e[2] == page_room(page_id)]
         assert len(pushed) == 2
-        assert pushed[-1][1]["delta"]["state.public_page_state"]["view_rx_state_"]["indicator"] == "critical"
-        assert hub.cached_view(page_id).indicator == "critical"
+        assert pushed_view(pushed[-1])["indicator"] == "critical"
+        assert hub.cached_view(page_id)["indicator"] == "critical"
         admin = [e for e in ns.emits if e[2] == f"admin-{org.organization_id}"]
         assert admin and admin[-1][1]["events"][0]["name"] == "state.admin_state.refresh"
 
@@ -84,9 +93,9 @@ def test_private_page_is_pushed_as_not_found(db, org):
     hub = _hub(ns)
     pages.update_page(actor=org, page_id=page_id, is_public=False)
     run(hub.apply(build_org_messages(org.organization_id)))
-    (event, data, room), = [e for e in ns.emits if e[2] == page_room(page_id)]
-    assert data["delta"]["state.public_page_state"]["view_rx_state_"]["found"] is False
-    assert data["delta"]["state.public_page_state"]["view_rx_state_"]["name"] == ""
+    (emit,) = [e for e in ns.emits if e[2] == page_room(page_id)]
+    assert pushed_view(emit)["found"] is False
+    assert pushed_view(emit)["name"] == ""
 
 
 def _redis_available() -> bool:
@@ -116,7 +125,7 @@ def test_change_committed_in_one_worker_reaches_every_worker_through_redis(db, o
 
     async def scenario():
         async with hub_a.lifespan(FakeApp(ns_a)), hub_b.lifespan(FakeApp(ns_b)):
-            assert hub_a.channel == hub_b.channel and hub_a.redis is not None
+            assert hub_a.bus.channel == hub_b.bus.channel and hub_a.bus.redis is not None
             await asyncio.to_thread(
                 incidents.create_incident, actor=org, title="Redis test", impact="major", message="m", services={}
             )
@@ -129,8 +138,7 @@ def test_change_committed_in_one_worker_reaches_every_worker_through_redis(db, o
         for ns in (ns_a, ns_b):
             pushed = [e for e in ns.emits if e[2] == page_room(page_id)]
             assert pushed, "a worker never emitted the change to its sockets"
-            view = pushed[-1][1]["delta"]["state.public_page_state"]["view_rx_state_"]
-            assert view["incidents"][0]["title"] == "Redis test"
+            assert pushed_view(pushed[-1])["incidents"][0]["title"] == "Redis test"
 
     run(scenario())
 
@@ -159,12 +167,12 @@ def test_recent_joiner_gets_the_newest_view_again_after_a_push(db, org):
 
     async def scenario():
         await hub.load_page(slug="demo", host=None)
-        await hub.join("sid-new", page_room(page_id))
+        await hub.join_view("sid-new", TARGET, page_id)
         await asyncio.to_thread(
             incidents.create_incident, actor=org, title="Race", impact="minor", message="m", services={}
         )
         await hub.apply(build_org_messages(org.organization_id))
-        await asyncio.sleep(0.4)
+        await hub.settled()
 
     run(scenario())
     room_pushes = [e for e in ns.emits if e[2] == page_room(page_id)]
@@ -172,7 +180,7 @@ def test_recent_joiner_gets_the_newest_view_again_after_a_push(db, org):
     # The follow-up was sent to that socket alone, with the newest view.
     followups = [e for e in ns.emits if e[2] == "sid-new"]
     assert len(followups) == 1
-    assert followups[0][1]["delta"]["state.public_page_state"]["view_rx_state_"]["incidents"][0]["title"] == "Race"
+    assert pushed_view(followups[0])["incidents"][0]["title"] == "Race"
 
 
 def test_root_page_follows_the_custom_domain_of_the_host(db, org):
@@ -200,23 +208,21 @@ def test_outbox_watcher_pushes_only_what_no_listener_pushed(db, org):
 
     async def scenario():
         hub.loop = asyncio.get_running_loop()
-        from statusapp.live import _max_event_id
-
-        hub.last_event_id = await asyncio.to_thread(_max_event_id)  # start after the demo's rows
+        await hub.outbox.start_from_now()  # start after the demo's rows
         # "Another process": no listener registered while it commits.
         await asyncio.to_thread(incidents.create_incident, actor=org, title="From CLI", impact="minor", message="m")
-        await hub.check_outbox()
-        await hub._refresher
+        await hub.outbox.check()
+        await hub.settled()
         assert len([e for e in ns.emits if e[2] == page_room(page_id)]) == 1
         # This process: the listener pushes at once, the watcher then stays quiet.
         add_listener(hub.on_change)
         try:
             await asyncio.to_thread(incidents.create_incident, actor=org, title="Here", impact="major", message="m")
-            await asyncio.sleep(0.05)
-            await hub._refresher
+            # The listener queued mark_dirty on this loop before the thread's result: it has run.
+            await hub.settled()
             admin_pushes = len([e for e in ns.emits if e[2] == f"admin-{org.organization_id}"])
-            await hub.check_outbox()
-            assert hub._refresher.done() and not hub._dirty
+            await hub.outbox.check()
+            assert hub.refresher.idle
             assert len([e for e in ns.emits if e[2] == f"admin-{org.organization_id}"]) == admin_pushes
         finally:
             remove_listener(hub.on_change)

@@ -1,8 +1,14 @@
 """The unit of work every operation runs in, and the after-commit event hook.
 
 An operation writes its rows, the status history and an outbox row (DomainEvent) in one
-transaction; only after that transaction commits are the listeners called (live pages,
-and later notifications). A failed operation writes nothing and announces nothing.
+transaction; only after that transaction commits are the listeners called. A failed
+operation writes nothing and announces nothing.
+
+Who listens: the live hub (`statusapp.live`) registers itself in each web worker's lifespan,
+and tests register recorders. Listeners run synchronously IN THE COMMITTING THREAD, right
+after commit, so a listener must only hand the change over (schedule work on its own loop)
+and return. Senders of email or webhooks must never be listeners: they read the durable
+outbox rows instead, so a crash between commit and send loses nothing.
 """
 
 from __future__ import annotations
@@ -11,11 +17,11 @@ import contextlib
 import dataclasses
 import logging
 from collections.abc import Callable, Iterator
-from typing import Any
 
 from sqlmodel import Session
 
 from statusapp.db import get_engine
+from statusapp.domain.events import EventKind, EventPayload, payload_to_json
 from statusapp.enums import ChangeCause
 from statusapp.models import DomainEvent
 
@@ -36,9 +42,12 @@ class Change:
     """What a committed operation announces to listeners."""
 
     organization_id: int
-    kind: str
-    payload: dict[str, Any]
+    payload: EventPayload
     event_id: int | None = None  # the DomainEvent (outbox) row written with the change
+
+    @property
+    def kind(self) -> EventKind:
+        return self.payload.kind
 
 
 Listener = Callable[[Change], None]
@@ -59,13 +68,13 @@ def remove_listener(fn: Listener) -> None:
 class UnitOfWork:
     def __init__(self, session: Session):
         self.session = session
-        self.events: list[DomainEvent] = []
+        self.events: list[tuple[DomainEvent, EventPayload]] = []
 
-    def announce(self, organization_id: int, kind: str, **payload: Any) -> None:
+    def announce(self, organization_id: int, payload: EventPayload) -> None:
         """Record the change in the outbox now; listeners hear of it after commit."""
-        row = DomainEvent(organization_id=organization_id, kind=kind, payload=payload)
+        row = DomainEvent(organization_id=organization_id, kind=payload.kind.value, payload=payload_to_json(payload))
         self.session.add(row)
-        self.events.append(row)
+        self.events.append((row, payload))
 
 
 @contextlib.contextmanager
@@ -78,8 +87,8 @@ def unit_of_work() -> Iterator[UnitOfWork]:
         except BaseException:
             session.rollback()
             raise
-    for row in uow.events:
-        change = Change(row.organization_id, row.kind, row.payload, row.id)
+    for row, payload in uow.events:
+        change = Change(row.organization_id, payload, row.id)
         for fn in list(_listeners):
             try:
                 fn(change)

@@ -16,7 +16,15 @@ from sqlmodel import delete, select
 from statusapp.domain.base import Actor, UnitOfWork, unit_of_work
 from statusapp.domain.errors import NotFound
 from statusapp.domain.servicestatus import recompute_services
-from statusapp.domain.validation import Errors, clean_enum, clean_text
+from statusapp.domain.events import (
+    IncidentCreated,
+    IncidentDeleted,
+    IncidentEdited,
+    IncidentPostmortem,
+    IncidentResolved,
+    IncidentUpdated,
+)
+from statusapp.domain.validation import UNSET, Errors, clean_enum, clean_text
 from statusapp.enums import (
     IMPACT_DEFAULT_SERVICE_STATUS,
     ChangeCause,
@@ -26,7 +34,6 @@ from statusapp.enums import (
 )
 from statusapp.models import Incident, IncidentService, IncidentUpdate, Service, utcnow
 
-_MISSING: Any = object()
 MAX_MESSAGE = 20_000
 
 
@@ -120,7 +127,7 @@ def _record_update(
     message: str,
     statuses: Mapping[int, ServiceStatus],
     deliver_notifications: bool,
-    kind: str,
+    event: type[IncidentCreated] | type[IncidentUpdated] | type[IncidentResolved],
 ) -> IncidentUpdate:
     """The timeline entry, the incident's per-service statuses, the services' shown status
     (with history) and the announcement: the common tail of declaring and updating."""
@@ -141,11 +148,12 @@ def _record_update(
     )
     uow.announce(
         actor.organization_id,
-        kind,
-        incident_id=inc.id,
-        update_id=update.id,
-        status_changes=display_changes,
-        deliver_notifications=deliver_notifications,
+        event(
+            incident_id=inc.id,
+            update_id=update.id,
+            status_changes=display_changes,
+            deliver_notifications=deliver_notifications,
+        ),
     )
     return update
 
@@ -176,7 +184,7 @@ def create_incident(
         s.add(inc)
         s.flush()
         _record_update(uow, actor, inc, message=message, statuses=statuses,
-                       deliver_notifications=deliver_notifications, kind="incident.created")
+                       deliver_notifications=deliver_notifications, event=IncidentCreated)
     return inc
 
 
@@ -207,9 +215,9 @@ def post_update(
                 statuses.setdefault(svc.id, ServiceStatus.operational)
         _stamp_status(inc, status_e)
         s.add(inc)
-        kind = "incident.updated" if status_e.is_active else "incident.resolved"
+        event = IncidentUpdated if status_e.is_active else IncidentResolved
         update = _record_update(uow, actor, inc, message=message, statuses=statuses,
-                                deliver_notifications=deliver_notifications, kind=kind)
+                                deliver_notifications=deliver_notifications, event=event)
     return update
 
 
@@ -225,38 +233,22 @@ def resolve_incident(
     )
 
 
-def edit_incident(*, actor: Actor, incident_id: int, title: str = _MISSING, impact: str = _MISSING) -> Incident:
+def edit_incident(*, actor: Actor, incident_id: int, title: str = UNSET, impact: str = UNSET) -> Incident:
     """Correct an incident's title or impact (no timeline entry, no notification)."""
     errors = Errors()
     with unit_of_work() as uow:
         inc = _get_incident(uow.session, actor, incident_id)
-        if title is not _MISSING:
+        if title is not UNSET:
             inc.title = clean_text(errors, "title", title, max_len=300, required=True)
-        if impact is not _MISSING:
+        if impact is not UNSET:
             imp = clean_enum(errors, "impact", impact, IncidentImpact)
             if imp is not None:
                 inc.impact = imp.value
         errors.raise_if_any()
         inc.updated_at = utcnow()
         uow.session.add(inc)
-        uow.announce(actor.organization_id, "incident.edited", incident_id=inc.id)
+        uow.announce(actor.organization_id, IncidentEdited(incident_id=inc.id))
     return inc
-
-
-def edit_update_message(*, actor: Actor, update_id: int, message: str) -> IncidentUpdate:
-    """Fix a typo in a posted update; its status and time stay."""
-    errors = Errors()
-    message = clean_text(errors, "message", message, max_len=MAX_MESSAGE, required=True)
-    errors.raise_if_any()
-    with unit_of_work() as uow:
-        upd = uow.session.get(IncidentUpdate, update_id)
-        if upd is None:
-            raise NotFound("incident update", update_id)
-        _get_incident(uow.session, actor, upd.incident_id)
-        upd.message = message
-        uow.session.add(upd)
-        uow.announce(actor.organization_id, "incident.update_edited", incident_id=upd.incident_id, update_id=upd.id)
-    return upd
 
 
 def write_postmortem(*, actor: Actor, incident_id: int, text: str, publish: bool = True) -> Incident:
@@ -276,7 +268,7 @@ def write_postmortem(*, actor: Actor, incident_id: int, text: str, publish: bool
             inc.status = IncidentStatus.postmortem.value
         inc.updated_at = utcnow()
         uow.session.add(inc)
-        uow.announce(actor.organization_id, "incident.postmortem", incident_id=inc.id, published=publish)
+        uow.announce(actor.organization_id, IncidentPostmortem(incident_id=inc.id, published=publish))
     return inc
 
 
@@ -291,4 +283,4 @@ def delete_incident(*, actor: Actor, incident_id: int) -> None:
         s.exec(delete(IncidentUpdate).where(IncidentUpdate.incident_id == inc.id))
         changes = recompute_services(uow, affected, actor=actor, cause=ChangeCause.incident, incident_id=None)
         s.delete(inc)
-        uow.announce(actor.organization_id, "incident.deleted", incident_id=incident_id, status_changes=changes)
+        uow.announce(actor.organization_id, IncidentDeleted(incident_id=incident_id, status_changes=changes))

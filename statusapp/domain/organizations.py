@@ -7,6 +7,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlmodel import func, select
 
 from statusapp.domain.base import unit_of_work
+from statusapp.domain.events import OrganizationCreated, UserCreated
 from statusapp.domain.validation import Errors, clean_text
 from statusapp.models import Organization, User
 
@@ -22,7 +23,7 @@ def create_organization(*, name: str) -> Organization:
         org = Organization(name=name)
         uow.session.add(org)
         uow.session.flush()
-        uow.announce(org.id, "organization.created", name=org.name)
+        uow.announce(org.id, OrganizationCreated(name=org.name))
     return org
 
 
@@ -50,7 +51,7 @@ def create_user(*, organization_id: int, email: str, password: str, name: str = 
         user = User(organization_id=organization_id, email=email, name=name, password_hash=password_hasher.hash(password))
         uow.session.add(user)
         uow.session.flush()
-        uow.announce(organization_id, "user.created", user_id=user.id)
+        uow.announce(organization_id, UserCreated(user_id=user.id))
     return user
 
 

@@ -8,6 +8,7 @@ from sqlmodel import delete, select
 
 from statusapp.domain.base import Actor, unit_of_work
 from statusapp.domain.errors import NotFound
+from statusapp.domain.events import PageCreated, PageDeleted, PageUpdated
 from statusapp.domain.validation import (
     Errors,
     clean_color,
@@ -18,8 +19,6 @@ from statusapp.domain.validation import (
     clean_url,
 )
 from statusapp.models import Service, StatusPage, StatusPageService, utcnow
-
-_MISSING: Any = object()
 
 # Field -> cleaner for the editable settings of a page (slug handled apart: uniqueness).
 _CLEANERS = {
@@ -98,7 +97,7 @@ def create_page(*, actor: Actor, name: str, slug: str, service_ids: list[int] | 
         if service_ids is not None:
             _set_services(uow.session, actor, errors, page.id, service_ids)
             errors.raise_if_any()
-        uow.announce(actor.organization_id, "page.created", page_id=page.id)
+        uow.announce(actor.organization_id, PageCreated(page_id=page.id))
     return page
 
 
@@ -117,7 +116,7 @@ def update_page(*, actor: Actor, page_id: int, service_ids: list[int] | None = N
             errors.raise_if_any()
         page.updated_at = utcnow()
         uow.session.add(page)
-        uow.announce(actor.organization_id, "page.updated", page_id=page.id, old_slug=old_slug)
+        uow.announce(actor.organization_id, PageUpdated(page_id=page.id, old_slug=old_slug))
     return page
 
 
@@ -127,4 +126,4 @@ def delete_page(*, actor: Actor, page_id: int) -> None:
         slug = page.slug
         uow.session.exec(delete(StatusPageService).where(StatusPageService.page_id == page_id))
         uow.session.delete(page)
-        uow.announce(actor.organization_id, "page.deleted", page_id=page_id, old_slug=slug)
+        uow.announce(actor.organization_id, PageDeleted(page_id=page_id, old_slug=slug))

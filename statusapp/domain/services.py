@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlmodel import func, select
 
 from statusapp.domain.base import Actor, unit_of_work
 from statusapp.domain.errors import NotFound
 from statusapp.domain.servicestatus import recompute_services
-from statusapp.domain.validation import Errors, clean_enum, clean_slug, clean_text
+from statusapp.domain.events import (
+    GroupCreated,
+    GroupDeleted,
+    GroupsReordered,
+    GroupUpdated,
+    ServiceCreated,
+    ServiceDeleted,
+    ServicesReordered,
+    ServiceStatusSet,
+    ServiceUpdated,
+)
+from statusapp.domain.validation import UNSET, Errors, clean_enum, clean_slug, clean_text
 from statusapp.enums import ChangeCause, ServiceStatus
 from statusapp.models import Service, ServiceGroup, ServiceStatusChange, utcnow
-
-_MISSING: Any = object()
-
 
 def _get_service(session, actor: Actor, service_id: int) -> Service:
     svc = session.get(Service, service_id)
@@ -54,21 +60,21 @@ def create_group(*, actor: Actor, name: str, description: str = "") -> ServiceGr
         grp = ServiceGroup(organization_id=actor.organization_id, name=name, description=description, position=pos + 1)
         uow.session.add(grp)
         uow.session.flush()
-        uow.announce(actor.organization_id, "group.created", group_id=grp.id)
+        uow.announce(actor.organization_id, GroupCreated(group_id=grp.id))
     return grp
 
 
-def update_group(*, actor: Actor, group_id: int, name: str = _MISSING, description: str = _MISSING) -> ServiceGroup:
+def update_group(*, actor: Actor, group_id: int, name: str = UNSET, description: str = UNSET) -> ServiceGroup:
     errors = Errors()
     with unit_of_work() as uow:
         grp = _get_group(uow.session, actor, group_id)
-        if name is not _MISSING:
+        if name is not UNSET:
             grp.name = clean_text(errors, "name", name, max_len=200, required=True)
-        if description is not _MISSING:
+        if description is not UNSET:
             grp.description = clean_text(errors, "description", description, max_len=2000)
         errors.raise_if_any()
         uow.session.add(grp)
-        uow.announce(actor.organization_id, "group.updated", group_id=grp.id)
+        uow.announce(actor.organization_id, GroupUpdated(group_id=grp.id))
     return grp
 
 
@@ -80,7 +86,7 @@ def delete_group(*, actor: Actor, group_id: int) -> None:
             svc.group_id = None
             uow.session.add(svc)
         uow.session.delete(grp)
-        uow.announce(actor.organization_id, "group.deleted", group_id=group_id)
+        uow.announce(actor.organization_id, GroupDeleted(group_id=group_id))
 
 
 def reorder_groups(*, actor: Actor, group_ids: list[int]) -> None:
@@ -89,7 +95,7 @@ def reorder_groups(*, actor: Actor, group_ids: list[int]) -> None:
         for pos, grp in enumerate(groups):
             grp.position = pos
             uow.session.add(grp)
-        uow.announce(actor.organization_id, "group.reordered", group_ids=list(group_ids))
+        uow.announce(actor.organization_id, GroupsReordered(group_ids=list(group_ids)))
 
 
 def create_service(
@@ -141,7 +147,7 @@ def create_service(
                 actor_user_id=actor.user_id,
             )
         )
-        uow.announce(actor.organization_id, "service.created", service_id=svc.id)
+        uow.announce(actor.organization_id, ServiceCreated(service_id=svc.id))
     return svc
 
 
@@ -149,10 +155,10 @@ def update_service(
     *,
     actor: Actor,
     service_id: int,
-    name: str = _MISSING,
-    slug: str = _MISSING,
-    description: str = _MISSING,
-    group_id: int | None = _MISSING,
+    name: str = UNSET,
+    slug: str = UNSET,
+    description: str = UNSET,
+    group_id: int | None = UNSET,
 ) -> Service:
     errors = Errors()
     with unit_of_work() as uow:
@@ -160,23 +166,23 @@ def update_service(
         svc = _get_service(s, actor, service_id)
         # No autoflush while checking: the group lookup must not write a taken slug first.
         with s.no_autoflush:
-            if name is not _MISSING:
+            if name is not UNSET:
                 svc.name = clean_text(errors, "name", name, max_len=200, required=True)
-            if slug is not _MISSING:
+            if slug is not UNSET:
                 new_slug = clean_slug(errors, "slug", slug)
                 if new_slug != svc.slug and "slug" not in errors.errors and s.exec(
                     select(Service).where(Service.organization_id == actor.organization_id, Service.slug == new_slug)
                 ).first():
                     errors.add("slug", f"A service with slug '{new_slug}' already exists.")
                 svc.slug = new_slug
-            if description is not _MISSING:
+            if description is not UNSET:
                 svc.description = clean_text(errors, "description", description, max_len=2000)
-            if group_id is not _MISSING:
+            if group_id is not UNSET:
                 svc.group_id = _check_group(s, actor, errors, group_id)
             errors.raise_if_any()
         svc.updated_at = utcnow()
         s.add(svc)
-        uow.announce(actor.organization_id, "service.updated", service_id=svc.id)
+        uow.announce(actor.organization_id, ServiceUpdated(service_id=svc.id))
     return svc
 
 
@@ -194,7 +200,7 @@ def set_manual_status(*, actor: Actor, service_id: int, status: str) -> Service:
         uow.session.add(svc)
         changes = recompute_services(uow, [svc], actor=actor, cause=actor.source)
         uow.announce(
-            actor.organization_id, "service.status_set", service_id=svc.id, manual_status=new.value, changes=changes
+            actor.organization_id, ServiceStatusSet(service_id=svc.id, manual_status=new.value, changes=changes)
         )
     return svc
 
@@ -204,16 +210,7 @@ def delete_service(*, actor: Actor, service_id: int) -> None:
     with unit_of_work() as uow:
         svc = _get_service(uow.session, actor, service_id)
         uow.session.delete(svc)
-        uow.announce(actor.organization_id, "service.deleted", service_id=service_id)
-
-
-def reorder_services(*, actor: Actor, service_ids: list[int]) -> None:
-    with unit_of_work() as uow:
-        services = [_get_service(uow.session, actor, sid) for sid in service_ids]
-        for pos, svc in enumerate(services):
-            svc.position = pos
-            uow.session.add(svc)
-        uow.announce(actor.organization_id, "service.reordered", service_ids=list(service_ids))
+        uow.announce(actor.organization_id, ServiceDeleted(service_id=service_id))
 
 
 def move_service(*, actor: Actor, service_id: int, offset: int) -> None:
@@ -236,4 +233,4 @@ def move_service(*, actor: Actor, service_id: int, offset: int) -> None:
         for pos, x in enumerate(siblings):
             x.position = pos
             uow.session.add(x)
-        uow.announce(actor.organization_id, "service.reordered", service_ids=[x.id for x in siblings])
+        uow.announce(actor.organization_id, ServicesReordered(service_ids=[x.id for x in siblings]))

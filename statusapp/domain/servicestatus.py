@@ -7,12 +7,10 @@ from collections.abc import Iterable
 from sqlmodel import Session, select
 
 from statusapp.domain.base import Actor, UnitOfWork
+from statusapp.domain.events import StatusChange
 from statusapp.domain.status import derive_service_status
 from statusapp.enums import ChangeCause, IncidentStatus
 from statusapp.models import Incident, IncidentService, Service, ServiceStatusChange, utcnow
-
-ACTIVE_INCIDENT_STATUSES = [s.value for s in IncidentStatus if s.is_active]
-
 
 def active_incident_statuses(session: Session, service_ids: Iterable[int]) -> dict[int, list[str]]:
     """service id -> the statuses every active incident imposes on it."""
@@ -23,7 +21,7 @@ def active_incident_statuses(session: Session, service_ids: Iterable[int]) -> di
     rows = session.exec(
         select(IncidentService.service_id, IncidentService.status)
         .join(Incident, Incident.id == IncidentService.incident_id)
-        .where(IncidentService.service_id.in_(ids), Incident.status.in_(ACTIVE_INCIDENT_STATUSES))
+        .where(IncidentService.service_id.in_(ids), Incident.status.in_(IncidentStatus.active_values()))
     ).all()
     for sid, status in rows:
         out[sid].append(status)
@@ -37,17 +35,17 @@ def recompute_services(
     actor: Actor,
     cause: ChangeCause,
     incident_id: int | None = None,
-) -> list[dict]:
+) -> list[StatusChange]:
     """Set each service's derived status; write a ServiceStatusChange for each that changed.
 
-    Returns the changes as dicts (service_id, name, old, new) for the caller's event.
+    Returns the changes for the caller's event.
     """
     session = uow.session
     services = list(services)
     session.flush()
     imposed = active_incident_statuses(session, [s.id for s in services])
     now = utcnow()
-    changed: list[dict] = []
+    changed: list[StatusChange] = []
     for svc in services:
         new = derive_service_status(svc.manual_status, imposed[svc.id]).value
         if new == svc.status:
@@ -65,7 +63,7 @@ def recompute_services(
                 changed_at=now,
             )
         )
-        changed.append({"service_id": svc.id, "name": svc.name, "old_status": svc.status, "new_status": new})
+        changed.append(StatusChange(service_id=svc.id, name=svc.name, old_status=svc.status, new_status=new))
         svc.status = new
         svc.updated_at = now
         session.add(svc)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import re
-from typing import TypeVar
+from typing import Any, TypeVar
 from zoneinfo import available_timezones
 
 from statusapp.domain.errors import ValidationError
@@ -14,6 +14,16 @@ COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
 DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
 E = TypeVar("E", bound=enum.Enum)
+
+
+class _Unset:
+    """The default of an optional keyword argument the caller did not pass (None can be a value)."""
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Any = _Unset()
 
 
 class Errors:

@@ -1,4 +1,4 @@
-"""Shared presentation pieces: status badges (colour AND text), cards, field errors."""
+"""Shared presentation pieces: status badges (colour AND text), cards, confirmations."""
 
 from __future__ import annotations
 
@@ -19,13 +19,6 @@ def status_badge(label, color, text_color) -> rx.Component:
         rx.text(label, size="2", weight="medium", color=text_color),
         align="center",
         spacing="2",
-    )
-
-
-def field_error(message) -> rx.Component:
-    return rx.cond(
-        message != "",
-        rx.text(message, color="var(--red-11)", size="1", role="alert"),
     )
 
 

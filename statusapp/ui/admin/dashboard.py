@@ -6,10 +6,10 @@ import reflex as rx
 
 from statusapp.domain import services as service_ops
 from statusapp.enums import ServiceStatus
-from statusapp.ui import routes
-from statusapp.ui.admin.incidents import incident_table
+from statusapp import routes
 from statusapp.ui.admin.layout import console
 from statusapp.ui.admin.state import AdminState
+from statusapp.ui.admin.widgets import incident_table
 from statusapp.ui.components import card, status_badge
 
 STATUSES = [s.value for s in ServiceStatus]
@@ -44,8 +44,8 @@ def dashboard_page() -> rx.Component:
         "Dashboard",
         rx.hstack(
             rx.link(rx.button("Declare an incident", color_scheme="red", id="declare-button"), href=routes.ADMIN_INCIDENTS),
-            rx.foreach(AdminState.pages, lambda p: rx.link("View /status/" + p.slug, href="/status/" + p.slug,
-                                                           is_external=True)),
+            rx.foreach(AdminState.pages, lambda p: rx.link("View " + routes.page_path(p.slug),
+                                                           href=routes.page_path(p.slug), is_external=True)),
             spacing="4",
             align="center",
             wrap="wrap",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from statusapp.ui import routes
+from statusapp import routes
 from statusapp.ui.admin.state import AdminState
 
 

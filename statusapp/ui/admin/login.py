@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from statusapp.ui import routes
+from statusapp import routes
 
 
 class LoginState(rx.State):

@@ -6,7 +6,8 @@ import reflex as rx
 
 from statusapp.domain import pages as ops
 from statusapp.enums import PageIndicator
-from statusapp.queries import AdminService
+from statusapp import routes
+from statusapp.queries.admin import AdminService
 from statusapp.ui.admin.layout import console, field
 from statusapp.ui.admin.state import AdminState
 from statusapp.ui.components import card, confirm_button, move_buttons
@@ -165,8 +166,8 @@ def services_picker() -> rx.Component:
 def page_row(p) -> rx.Component:
     s = PagesAdmin
     return rx.table.row(
-        rx.table.cell(rx.link(p.name, href="/status/" + p.slug, is_external=True)),
-        rx.table.cell("/status/" + p.slug),
+        rx.table.cell(rx.link(p.name, href=routes.page_path(p.slug), is_external=True)),
+        rx.table.cell(routes.page_path(p.slug)),
         rx.table.cell(rx.cond(p.is_public, "Public", "Private")),
         rx.table.cell(
             rx.hstack(

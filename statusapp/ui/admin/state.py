@@ -9,20 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import urllib.parse
 from collections.abc import Callable
 from typing import Any
 
 import reflex as rx
 
-from statusapp.db import session_scope
+from statusapp import access, routes
 from statusapp.domain import Actor, DomainError, ValidationError
-from statusapp.domain import auth
-from statusapp.enums import ChangeCause
 from statusapp.live import admin_room, hub
-from statusapp.queries import AdminData, AdminGroup, AdminIncident, AdminPage, AdminService, admin_data
-from statusapp.ui import routes
-from statusapp.web import session_token_from_cookie_header
+from statusapp.queries.admin import AdminGroup, AdminIncident, AdminPage, AdminService, load_admin_data
 
 
 @dataclasses.dataclass
@@ -48,18 +43,14 @@ class AdminState(rx.State):
     def open_incidents(self) -> list[AdminIncident]:
         return [i for i in self.incidents if i.active]
 
-    def _same_origin(self) -> bool:
-        """The websocket was opened by our own pages (defence against cross-site websocket
-        hijacking on top of the SameSite cookie)."""
-        origin, host = self.router.headers.origin, self.router.headers.host
-        return not origin or urllib.parse.urlsplit(origin).netloc == host
-
     async def _actor(self) -> Actor | None:
-        if not self._same_origin():
+        """The signed-in user of this websocket, resolved on the server, or None. A socket
+        opened by another site's page is refused (cross-site websocket hijacking)."""
+        if not access.same_origin(self.router.headers.origin, self.router.headers.host):
             self.signed_in = False
             return None
-        token = session_token_from_cookie_header(self.router.headers.cookie)
-        user = await asyncio.to_thread(auth.session_user, token)
+        token = access.session_token_from_cookie_header(self.router.headers.cookie)
+        user = await asyncio.to_thread(access.session_user, token)
         if user is None:
             # Signed out or expired: drop what this tab was shown.
             self.signed_in, self.user_email = False, ""
@@ -67,7 +58,7 @@ class AdminState(rx.State):
             return None
         self.user_email = user.email
         self.signed_in = True
-        return Actor(user.organization_id, user.user_id, ChangeCause.manual)
+        return access.actor_for(user)
 
     async def _call(self, operation: Callable[..., Any], **kwargs: Any) -> Outcome:
         """Run a domain operation as the signed-in user; field errors land in `errors`.
@@ -91,11 +82,7 @@ class AdminState(rx.State):
         return Outcome(True, value)
 
     async def _reload(self, actor: Actor) -> None:
-        def read() -> AdminData:
-            with session_scope() as session:
-                return admin_data(session, actor.organization_id)
-
-        data = await asyncio.to_thread(read)
+        data = await asyncio.to_thread(load_admin_data, actor.organization_id)
         self.services, self.groups, self.pages, self.incidents = data.services, data.groups, data.pages, data.incidents
 
     @rx.event

@@ -1,7 +1,9 @@
-"""Read models: what public pages (and later the JSON API) show. Plain data, JSON-ready.
+"""Public read models: what a status page shows, as plain JSON-ready data.
 
-Everything a visitor sees of a page comes from `page_view`, so the live push, a fresh
-load and a reconnect all show the same thing.
+Everything a visitor sees of a page comes from `page_view`, so the live push, a fresh load
+and a reconnect all show the same thing. Views keep raw values (ids, enum values, ISO 8601
+UTC times) so the JSON API can serve them too; formatting for people happens in the UI.
+The `load_*` functions own their session: adapters call them instead of opening one.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import exists, or_
 from sqlmodel import Session, select
 
+from statusapp.db import session_scope
 from statusapp.domain.status import page_indicator
 from statusapp.enums import IncidentImpact, IncidentStatus, ServiceStatus
 from statusapp.models import (
@@ -59,8 +62,7 @@ class UpdateView:
     status: str = ""
     status_label: str = ""
     message: str = ""
-    at: str = ""
-    at_iso: str = ""
+    at_iso: str = ""  # display time, ISO 8601 UTC
 
 
 @dataclasses.dataclass
@@ -72,8 +74,8 @@ class IncidentView:
     impact_color: str = ""
     status: str = ""
     status_label: str = ""
-    started: str = ""
-    resolved: str = ""
+    started_at: str = ""  # ISO 8601 UTC
+    resolved_at: str = ""  # ISO 8601 UTC, "" while active
     affected: str = ""
     postmortem: str = ""
     updates: list[UpdateView] = dataclasses.field(default_factory=list)
@@ -99,30 +101,29 @@ class PageView:
     recent: list[IncidentView] = dataclasses.field(default_factory=list)
 
 
-def format_time(value: dt.datetime | None, tz: str) -> str:
-    if value is None:
-        return ""
-    local = value.astimezone(ZoneInfo(tz))
-    return local.strftime("%b %d, %Y %H:%M ") + (local.tzname() or tz)
-
-
 def iso(value: dt.datetime | None) -> str:
     return value.astimezone(dt.timezone.utc).isoformat() if value else ""
 
 
-def find_page(session: Session, *, slug: str | None = None, host: str | None = None, include_private: bool = False) -> StatusPage | None:
-    """A page by slug; or by custom domain (Host header); or the first public page."""
-    q = select(StatusPage)
-    if not include_private:
-        q = q.where(StatusPage.is_public == True)  # noqa: E712
-    if slug:
-        return session.exec(q.where(StatusPage.slug == slug)).first()
+def _public_pages():
+    return select(StatusPage).where(StatusPage.is_public == True)  # noqa: E712
+
+
+def find_page(session: Session, slug: str) -> StatusPage | None:
+    """The public page with this slug (None for an empty slug, a private or unknown page)."""
+    if not slug:
+        return None
+    return session.exec(_public_pages().where(StatusPage.slug == slug)).first()
+
+
+def find_root_page(session: Session, host: str | None) -> StatusPage | None:
+    """What `/` shows: the public page whose custom domain is the Host, else the first public page."""
     if host:
         hostname = host.split(":", 1)[0].lower()
-        page = session.exec(q.where(StatusPage.custom_domain == hostname)).first()
+        page = session.exec(_public_pages().where(StatusPage.custom_domain == hostname)).first()
         if page is not None:
             return page
-    return session.exec(q.order_by(StatusPage.id)).first()
+    return session.exec(_public_pages().order_by(StatusPage.id)).first()
 
 
 def page_services(session: Session, page: StatusPage) -> list[Service]:
@@ -153,7 +154,7 @@ def _service_view(svc: Service) -> ServiceView:
     return ServiceView(svc.id, svc.name, svc.description, st.value, st.label, st.color, st.text_color)
 
 
-def incident_views(session: Session, incidents: list[Incident], tz: str) -> list[IncidentView]:
+def incident_views(session: Session, incidents: list[Incident]) -> list[IncidentView]:
     if not incidents:
         return []
     ids = [i.id for i in incidents]
@@ -185,19 +186,12 @@ def incident_views(session: Session, incidents: list[Incident], tz: str) -> list
                 impact_color=imp.color,
                 status=st.value,
                 status_label=st.label,
-                started=format_time(inc.started_at, tz),
-                resolved=format_time(inc.resolved_at, tz),
+                started_at=iso(inc.started_at),
+                resolved_at=iso(inc.resolved_at),
                 affected=", ".join(names[inc.id]),
                 postmortem=inc.postmortem if inc.postmortem_published_at else "",
                 updates=[
-                    UpdateView(
-                        u.id,
-                        u.status,
-                        IncidentStatus(u.status).label,
-                        u.message,
-                        format_time(u.display_at, tz),
-                        iso(u.display_at),
-                    )
+                    UpdateView(u.id, u.status, IncidentStatus(u.status).label, u.message, iso(u.display_at))
                     for u in updates[inc.id]
                 ],
             )
@@ -230,7 +224,7 @@ def page_view(session: Session, page: StatusPage | None) -> PageView:
         )
 
     base = page_incidents_query(page)
-    active_statuses = [s.value for s in IncidentStatus if s.is_active]
+    active_statuses = IncidentStatus.active_values()
     active = list(
         session.exec(base.where(Incident.status.in_(active_statuses)).order_by(Incident.started_at.desc(), Incident.id.desc()))
     )
@@ -258,8 +252,8 @@ def page_view(session: Session, page: StatusPage | None) -> PageView:
         status_text=indicator.description,
         status_color=indicator.color,
         groups=list(views.values()),
-        incidents=incident_views(session, active, tz),
-        recent=incident_views(session, recent, tz),
+        incidents=incident_views(session, active),
+        recent=incident_views(session, recent),
     )
 
 
@@ -291,139 +285,56 @@ def history_view(session: Session, page: StatusPage, *, offset: int = 0, months:
                 .order_by(Incident.started_at.desc(), Incident.id.desc())
             )
         )
-        out.append(MonthView(start.strftime("%B %Y"), incident_views(session, incs, page.time_zone or "UTC")))
+        out.append(MonthView(start.strftime("%B %Y"), incident_views(session, incs)))
     return out
 
 
-def incident_view(session: Session, page: StatusPage, incident_id: int) -> IncidentView | None:
-    inc = session.exec(page_incidents_query(page).where(Incident.id == incident_id)).first()
-    if inc is None:
-        return None
-    return incident_views(session, [inc], page.time_zone or "UTC")[0]
-
-
-# ---- admin console read models ----------------------------------------------------------
-
-
 @dataclasses.dataclass
-class AdminService:
-    id: int = 0
-    name: str = ""
+class HistoryView:
+    page_name: str = ""
     slug: str = ""
-    description: str = ""
-    group_id: int = 0
-    group_name: str = ""
-    manual_status: str = "operational"
-    status: str = "operational"
-    status_label: str = ""
-    status_color: str = ""
-    status_text_color: str = ""
-
-
-@dataclasses.dataclass
-class AdminGroup:
-    id: int = 0
-    name: str = ""
-    description: str = ""
-
-
-@dataclasses.dataclass
-class AdminPage:
-    id: int = 0
-    name: str = ""
-    slug: str = ""
-    description: str = ""
-    is_public: bool = True
-    custom_domain: str = ""
-    logo_url: str = ""
-    favicon_url: str = ""
-    brand_color: str = ""
-    background_color: str = ""
     time_zone: str = "UTC"
-    service_ids: list[int] = dataclasses.field(default_factory=list)
+    months: list[MonthView] = dataclasses.field(default_factory=list)
+
+
+def load_history(slug: str, offset: int) -> HistoryView | None:
+    """A public page's incident history, or None when there is no such public page."""
+    with session_scope() as session:
+        page = find_page(session, slug)
+        if page is None:
+            return None
+        return HistoryView(page.name, page.slug, page.time_zone or "UTC", history_view(session, page, offset=offset))
 
 
 @dataclasses.dataclass
-class AdminIncident(IncidentView):
-    """The public incident view plus what only the console needs (postmortem draft included)."""
-
-    active: bool = True
-    postmortem_published: bool = False
-    # [{"service_id", "name", "status"}] of this incident's per-service status
-    services: list[dict[str, str]] = dataclasses.field(default_factory=list)
+class IncidentPageView:
+    page_name: str = ""
+    slug: str = ""
+    time_zone: str = "UTC"
+    incident: IncidentView = dataclasses.field(default_factory=IncidentView)
 
 
-@dataclasses.dataclass
-class AdminData:
-    services: list[AdminService] = dataclasses.field(default_factory=list)
-    groups: list[AdminGroup] = dataclasses.field(default_factory=list)
-    pages: list[AdminPage] = dataclasses.field(default_factory=list)
-    incidents: list[AdminIncident] = dataclasses.field(default_factory=list)
+def load_incident(slug: str, incident_id: int) -> IncidentPageView | None:
+    """One incident as shown on a public page, or None (no such page, or not on it)."""
+    with session_scope() as session:
+        page = find_page(session, slug)
+        if page is None:
+            return None
+        inc = session.exec(page_incidents_query(page).where(Incident.id == incident_id)).first()
+        if inc is None:
+            return None
+        return IncidentPageView(page.name, page.slug, page.time_zone or "UTC", incident_views(session, [inc])[0])
 
 
-ADMIN_RESOLVED_LIMIT = 50
+def load_public_view(slug: str | None, host: str | None) -> tuple[int, PageView] | None:
+    """(page id, view) of the page at `/status/<slug>`, or of `/` for this Host when slug is None."""
+    with session_scope() as session:
+        page = find_page(session, slug) if slug is not None else find_root_page(session, host)
+        if page is None:
+            return None
+        return page.id, page_view(session, page)
 
 
-def admin_data(session: Session, organization_id: int) -> AdminData:
-    """Everything the console lists for one organization (small: services, pages, incidents)."""
-    groups = list(
-        session.exec(
-            select(ServiceGroup).where(ServiceGroup.organization_id == organization_id).order_by(ServiceGroup.position, ServiceGroup.id)
-        )
-    )
-    gname = {g.id: g.name for g in groups}
-    gpos = {g.id: i for i, g in enumerate(groups)}
-    services = list(session.exec(select(Service).where(Service.organization_id == organization_id)))
-    services.sort(key=lambda s: (gpos.get(s.group_id, len(groups)), s.position, s.id))
-    svc_rows = []
-    for s in services:
-        st = ServiceStatus(s.status)
-        svc_rows.append(
-            AdminService(s.id, s.name, s.slug, s.description, s.group_id or 0, gname.get(s.group_id, ""),
-                         s.manual_status, st.value, st.label, st.color, st.text_color)
-        )
-    pages = []
-    for p in session.exec(select(StatusPage).where(StatusPage.organization_id == organization_id).order_by(StatusPage.id)):
-        ids = list(
-            session.exec(
-                select(StatusPageService.service_id).where(StatusPageService.page_id == p.id).order_by(StatusPageService.position)
-            )
-        )
-        pages.append(
-            AdminPage(p.id, p.name, p.slug, p.description, p.is_public, p.custom_domain or "", p.logo_url, p.favicon_url,
-                      p.brand_color, p.background_color, p.time_zone, ids)
-        )
-    active_statuses = [s.value for s in IncidentStatus if s.is_active]
-    active = list(
-        session.exec(
-            select(Incident).where(Incident.organization_id == organization_id, Incident.status.in_(active_statuses))
-            .order_by(Incident.started_at.desc())
-        )
-    )
-    closed = list(
-        session.exec(
-            select(Incident).where(Incident.organization_id == organization_id, Incident.status.not_in(active_statuses))
-            .order_by(Incident.started_at.desc()).limit(ADMIN_RESOLVED_LIMIT)
-        )
-    )
-    views = {v.id: v for v in incident_views(session, active + closed, "UTC")}
-    per_service: dict[int, list[dict[str, str]]] = {i.id: [] for i in active + closed}
-    if per_service:
-        for inc_id, sid, name, status in session.exec(
-            select(IncidentService.incident_id, Service.id, Service.name, IncidentService.status)
-            .join(Service, Service.id == IncidentService.service_id)
-            .where(IncidentService.incident_id.in_(list(per_service)))
-        ):
-            per_service[inc_id].append({"service_id": str(sid), "name": name, "status": status})
-    incidents = []
-    for inc in active + closed:
-        v = views[inc.id]
-        incidents.append(
-            AdminIncident(
-                **{**vars(v), "postmortem": inc.postmortem},
-                active=IncidentStatus(inc.status).is_active,
-                postmortem_published=inc.postmortem_published_at is not None,
-                services=per_service[inc.id],
-            )
-        )
-    return AdminData(svc_rows, [AdminGroup(g.id, g.name, g.description) for g in groups], pages, incidents)
+def page_exists(slug: str) -> bool:
+    with session_scope() as session:
+        return find_page(session, slug) is not None

@@ -1,0 +1,180 @@
+"""What a committed change announces: an `EventKind` and one typed payload class per kind.
+
+The payload is stored as JSON in the outbox row (`DomainEvent.kind`, `DomainEvent.payload`)
+and handed to listeners as the typed object. Consumers (the live push, the notification
+sender) switch on `kind` and read fields by name, never by dict key, so a renamed field fails
+at once instead of silently. `payload_from_row` turns a stored row back into its class.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+
+class EventKind(str, enum.Enum):
+    organization_created = "organization.created"
+    user_created = "user.created"
+    page_created = "page.created"
+    page_updated = "page.updated"
+    page_deleted = "page.deleted"
+    group_created = "group.created"
+    group_updated = "group.updated"
+    group_deleted = "group.deleted"
+    group_reordered = "group.reordered"
+    service_created = "service.created"
+    service_updated = "service.updated"
+    service_deleted = "service.deleted"
+    service_reordered = "service.reordered"
+    service_status_set = "service.status_set"
+    incident_created = "incident.created"
+    incident_updated = "incident.updated"
+    incident_resolved = "incident.resolved"
+    incident_edited = "incident.edited"
+    incident_postmortem = "incident.postmortem"
+    incident_deleted = "incident.deleted"
+
+
+class StatusChange(BaseModel):
+    """One change of a service's shown status, as written to the status history."""
+
+    model_config = ConfigDict(frozen=True)
+    service_id: int
+    name: str
+    old_status: str
+    new_status: str
+
+
+class EventPayload(BaseModel):
+    """Base of every payload; `kind` ties the class to its EventKind."""
+
+    model_config = ConfigDict(frozen=True)
+    kind: ClassVar[EventKind]
+
+
+class OrganizationCreated(EventPayload):
+    kind: ClassVar[EventKind] = EventKind.organization_created
+    name: str
+
+
+class UserCreated(EventPayload):
+    kind: ClassVar[EventKind] = EventKind.user_created
+    user_id: int
+
+
+class PageCreated(EventPayload):
+    kind: ClassVar[EventKind] = EventKind.page_created
+    page_id: int
+
+
+class PageUpdated(EventPayload):
+    kind: ClassVar[EventKind] = EventKind.page_updated
+    page_id: int
+    old_slug: str
+
+
+class PageDeleted(EventPayload):
+    kind: ClassVar[EventKind] = EventKind.page_deleted
+    page_id: int
+    old_slug: str
+
+
+class GroupCreated(EventPayload):
+    kind: ClassVar[EventKind] = EventKind.group_created
+    group_id: int
+
+
+class GroupUpdated(EventPayload):
+    kind: ClassVar[EventKind] = EventKind.group_updated
+    group_id: int
+
+
+class GroupDeleted(EventPayload):
+    kind: ClassVar[EventKind] = EventKind.group_deleted
+    group_id: int
+
+
+class GroupsReordered(EventPayload):
+    kind: ClassVar[EventKind] = EventKind.group_reordered
+    group_ids: list[int]
+
+
+class ServiceCreated(EventPayload):
+    kind: ClassVar[EventKind] = EventKind.service_created
+    service_id: int
+
+
+class ServiceUpdated(EventPayload):
+    kind: ClassVar[EventKind] = EventKind.service_updated
+    service_id: int
+
+
+class ServiceDeleted(EventPayload):
+    kind: ClassVar[EventKind] = EventKind.service_deleted
+    service_id: int
+
+
+class ServicesReordered(EventPayload):
+    kind: ClassVar[EventKind] = EventKind.service_reordered
+    service_ids: list[int]
+
+
+class ServiceStatusSet(EventPayload):
+    """A manual (or monitor) status was set; `changes` lists what the page now shows differently."""
+
+    kind: ClassVar[EventKind] = EventKind.service_status_set
+    service_id: int
+    manual_status: str
+    changes: list[StatusChange]
+
+
+class _IncidentTimeline(EventPayload):
+    incident_id: int
+    update_id: int
+    status_changes: list[StatusChange]
+    deliver_notifications: bool
+
+
+class IncidentCreated(_IncidentTimeline):
+    kind: ClassVar[EventKind] = EventKind.incident_created
+
+
+class IncidentUpdated(_IncidentTimeline):
+    kind: ClassVar[EventKind] = EventKind.incident_updated
+
+
+class IncidentResolved(_IncidentTimeline):
+    kind: ClassVar[EventKind] = EventKind.incident_resolved
+
+
+class IncidentEdited(EventPayload):
+    kind: ClassVar[EventKind] = EventKind.incident_edited
+    incident_id: int
+
+
+class IncidentPostmortem(EventPayload):
+    kind: ClassVar[EventKind] = EventKind.incident_postmortem
+    incident_id: int
+    published: bool
+
+
+class IncidentDeleted(EventPayload):
+    kind: ClassVar[EventKind] = EventKind.incident_deleted
+    incident_id: int
+    status_changes: list[StatusChange]
+
+
+PAYLOAD_TYPES: dict[EventKind, type[EventPayload]] = {
+    cls.kind: cls for cls in EventPayload.__subclasses__() + _IncidentTimeline.__subclasses__() if hasattr(cls, "kind")
+}
+
+
+def payload_to_json(payload: EventPayload) -> dict[str, Any]:
+    return payload.model_dump(mode="json")
+
+
+def payload_from_row(kind: str, data: dict[str, Any]) -> EventPayload:
+    """The typed payload of a stored outbox row (KeyError for an unknown kind)."""
+    return PAYLOAD_TYPES[EventKind(kind)].model_validate(data)

@@ -1,0 +1,1 @@
+"""Read models: `public` (status pages, and the JSON API) and `admin` (the console)."""

@@ -1,0 +1,144 @@
+"""Console read models: everything the admin console lists for one organization.
+
+Raw values (ids, enum values, ISO 8601 UTC times) as in the public views; the console
+formats them. `load_admin_data` owns its session.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from sqlmodel import Session, select
+
+from statusapp.db import session_scope
+from statusapp.enums import IncidentStatus, ServiceStatus
+from statusapp.models import Incident, IncidentService, Service, ServiceGroup, StatusPage, StatusPageService
+from statusapp.queries.public import IncidentView, incident_views
+
+@dataclasses.dataclass
+class AdminService:
+    id: int = 0
+    name: str = ""
+    slug: str = ""
+    description: str = ""
+    group_id: int = 0
+    group_name: str = ""
+    manual_status: str = "operational"
+    status: str = "operational"
+    status_label: str = ""
+    status_color: str = ""
+    status_text_color: str = ""
+
+
+@dataclasses.dataclass
+class AdminGroup:
+    id: int = 0
+    name: str = ""
+    description: str = ""
+
+
+@dataclasses.dataclass
+class AdminPage:
+    id: int = 0
+    name: str = ""
+    slug: str = ""
+    description: str = ""
+    is_public: bool = True
+    custom_domain: str = ""
+    logo_url: str = ""
+    favicon_url: str = ""
+    brand_color: str = ""
+    background_color: str = ""
+    time_zone: str = "UTC"
+    service_ids: list[int] = dataclasses.field(default_factory=list)
+
+
+@dataclasses.dataclass
+class AdminIncident(IncidentView):
+    """The public incident view plus what only the console needs (postmortem draft included)."""
+
+    active: bool = True
+    postmortem_published: bool = False
+    # [{"service_id", "name", "status"}] of this incident's per-service status
+    services: list[dict[str, str]] = dataclasses.field(default_factory=list)
+
+
+@dataclasses.dataclass
+class AdminData:
+    services: list[AdminService] = dataclasses.field(default_factory=list)
+    groups: list[AdminGroup] = dataclasses.field(default_factory=list)
+    pages: list[AdminPage] = dataclasses.field(default_factory=list)
+    incidents: list[AdminIncident] = dataclasses.field(default_factory=list)
+
+
+ADMIN_RESOLVED_LIMIT = 50
+
+
+def admin_data(session: Session, organization_id: int) -> AdminData:
+    """Everything the console lists for one organization (small: services, pages, incidents)."""
+    groups = list(
+        session.exec(
+            select(ServiceGroup).where(ServiceGroup.organization_id == organization_id).order_by(ServiceGroup.position, ServiceGroup.id)
+        )
+    )
+    gname = {g.id: g.name for g in groups}
+    gpos = {g.id: i for i, g in enumerate(groups)}
+    services = list(session.exec(select(Service).where(Service.organization_id == organization_id)))
+    services.sort(key=lambda s: (gpos.get(s.group_id, len(groups)), s.position, s.id))
+    svc_rows = []
+    for s in services:
+        st = ServiceStatus(s.status)
+        svc_rows.append(
+            AdminService(s.id, s.name, s.slug, s.description, s.group_id or 0, gname.get(s.group_id, ""),
+                         s.manual_status, st.value, st.label, st.color, st.text_color)
+        )
+    pages = []
+    for p in session.exec(select(StatusPage).where(StatusPage.organization_id == organization_id).order_by(StatusPage.id)):
+        ids = list(
+            session.exec(
+                select(StatusPageService.service_id).where(StatusPageService.page_id == p.id).order_by(StatusPageService.position)
+            )
+        )
+        pages.append(
+            AdminPage(p.id, p.name, p.slug, p.description, p.is_public, p.custom_domain or "", p.logo_url, p.favicon_url,
+                      p.brand_color, p.background_color, p.time_zone, ids)
+        )
+    active_statuses = IncidentStatus.active_values()
+    active = list(
+        session.exec(
+            select(Incident).where(Incident.organization_id == organization_id, Incident.status.in_(active_statuses))
+            .order_by(Incident.started_at.desc())
+        )
+    )
+    closed = list(
+        session.exec(
+            select(Incident).where(Incident.organization_id == organization_id, Incident.status.not_in(active_statuses))
+            .order_by(Incident.started_at.desc()).limit(ADMIN_RESOLVED_LIMIT)
+        )
+    )
+    views = {v.id: v for v in incident_views(session, active + closed)}
+    per_service: dict[int, list[dict[str, str]]] = {i.id: [] for i in active + closed}
+    if per_service:
+        for inc_id, sid, name, status in session.exec(
+            select(IncidentService.incident_id, Service.id, Service.name, IncidentService.status)
+            .join(Service, Service.id == IncidentService.service_id)
+            .where(IncidentService.incident_id.in_(list(per_service)))
+        ):
+            per_service[inc_id].append({"service_id": str(sid), "name": name, "status": status})
+    incidents = []
+    for inc in active + closed:
+        v = views[inc.id]
+        incidents.append(
+            AdminIncident(
+                **{**vars(v), "postmortem": inc.postmortem},
+                active=IncidentStatus(inc.status).is_active,
+                postmortem_published=inc.postmortem_published_at is not None,
+                services=per_service[inc.id],
+            )
+        )
+    return AdminData(svc_rows, [AdminGroup(g.id, g.name, g.description) for g in groups], pages, incidents)
+
+
+def load_admin_data(organization_id: int) -> AdminData:
+    with session_scope() as session:
+        return admin_data(session, organization_id)

@@ -1,0 +1,66 @@
+"""Console pieces shared by several console pages: the incident table, the service chooser."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from statusapp import routes
+from statusapp.enums import ServiceStatus
+from statusapp.ui.admin.state import AdminState
+from statusapp.ui.format import time_text
+
+NOT_AFFECTED = "not_affected"
+SERVICE_CHOICES = [NOT_AFFECTED] + [s.value for s in ServiceStatus]
+
+
+def incident_row(inc) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(rx.link(inc.title, href=routes.admin_incident_path(inc.id))),
+        rx.table.cell(inc.status_label),
+        rx.table.cell(rx.badge(inc.impact_label)),
+        rx.table.cell(inc.affected),
+        rx.table.cell(time_text(inc.started_at, "UTC")),
+    )
+
+
+def incident_table(rows) -> rx.Component:
+    return rx.table.root(
+        rx.table.header(
+            rx.table.row(
+                *[rx.table.column_header_cell(h) for h in ("Title", "Status", "Impact", "Affected", "Started")]
+            )
+        ),
+        rx.table.body(rx.foreach(rows, incident_row)),
+        width="100%",
+    )
+
+
+def service_chooser(state, choices_var) -> rx.Component:
+    """One select per service: the status an incident imposes on it, or not affected."""
+    return rx.vstack(
+        rx.foreach(
+            AdminState.services,
+            lambda svc: rx.hstack(
+                rx.text(svc.name, min_width="12em"),
+                rx.select(
+                    SERVICE_CHOICES,
+                    value=choices_var.get(svc.id.to_string(), NOT_AFFECTED),
+                    on_change=lambda v: state.choose(svc.id.to_string(), v),
+                    size="1",
+                    aria_label="Status for " + svc.name,
+                ),
+                align="center",
+                class_name="service-choice",
+            ),
+        ),
+        spacing="1",
+    )
+
+
+def service_status_map(choices: dict[str, str]) -> dict[str, str]:
+    """The chooser's {service id: status}, without the services marked not affected."""
+    return {k: v for k, v in choices.items() if v and v != NOT_AFFECTED}
+
+
+def select_of(options: list[str], value, on_change, **props) -> rx.Component:
+    return rx.select(options, value=value, on_change=on_change, **props)

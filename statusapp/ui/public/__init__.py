@@ -1,0 +1,22 @@
+"""Public status pages: the live page, its incident history and one incident's page."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from statusapp import routes
+from statusapp.ui.public.history import HistoryState, history_page
+from statusapp.ui.public.incident import IncidentPageState, incident_page
+from statusapp.ui.public.status import PAGE_TARGET, PublicPageState, status_page
+
+__all__ = ["PAGE_TARGET", "PublicPageState", "add_public_pages"]
+
+
+def add_public_pages(app: rx.App) -> None:
+    for route, component, state, title in [
+        (routes.PUBLIC_INDEX, status_page, PublicPageState, "Status"),
+        (routes.PUBLIC_PAGE, status_page, PublicPageState, "Status"),
+        (routes.PUBLIC_HISTORY, history_page, HistoryState, "Incident history"),
+        (routes.PUBLIC_INCIDENT, incident_page, IncidentPageState, "Incident"),
+    ]:
+        app.add_page(component, route=route, on_load=state.load, title=title)

@@ -1,0 +1,73 @@
+"""A page's incident history, three months per page (`?page=N` goes back)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import reflex as rx
+
+from statusapp import routes
+from statusapp.queries.public import MonthView, load_history
+from statusapp.ui.public.common import back_to_page, incident_card, not_found, shell
+
+
+class HistoryState(rx.State):
+    months: list[MonthView] = []
+    page_name: str = ""
+    slug: str = ""
+    time_zone: str = "UTC"
+    offset: int = 0
+    found: bool = True
+
+    @rx.event
+    async def load(self):
+        slug = routes.public_slug(self.router.url.path) or ""
+        try:
+            offset = max(0, int(self.router.url.query_parameters.get("page", "0")))
+        except ValueError:
+            offset = 0
+        history = await asyncio.to_thread(load_history, slug, offset)
+        self.slug, self.offset, self.found = slug, offset, history is not None
+        if history is not None:
+            self.page_name, self.time_zone, self.months = history.page_name, history.time_zone, history.months
+        else:
+            self.page_name, self.months = "", []
+
+
+def month_block(month) -> rx.Component:
+    return rx.vstack(
+        rx.heading(month.label, size="4"),
+        rx.cond(
+            month.incidents.length() > 0,
+            rx.foreach(
+                month.incidents,
+                lambda inc: incident_card(inc, HistoryState.slug, HistoryState.time_zone, show_updates=False),
+            ),
+            rx.text("No incidents reported.", color_scheme="gray", size="2"),
+        ),
+        width="100%",
+        spacing="2",
+    )
+
+
+def history_page() -> rx.Component:
+    s = HistoryState
+    return shell(
+        rx.cond(
+            s.found,
+            rx.vstack(
+                back_to_page(s.page_name, s.slug),
+                rx.heading("Incident history", size="5"),
+                rx.foreach(s.months, month_block),
+                rx.hstack(
+                    rx.link("← Older", href=routes.history_path(s.slug, s.offset + 1)),
+                    rx.cond(s.offset > 0, rx.link("Newer →", href=routes.history_path(s.slug, s.offset - 1))),
+                    justify="between",
+                    width="100%",
+                ),
+                spacing="4",
+                width="100%",
+            ),
+            not_found(),
+        )
+    )

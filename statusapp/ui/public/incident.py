@@ -1,0 +1,52 @@
+"""One incident's public page: its timeline and, once published, its postmortem."""
+
+from __future__ import annotations
+
+import asyncio
+
+import reflex as rx
+
+from statusapp import routes
+from statusapp.queries.public import IncidentView, load_incident
+from statusapp.ui.components import card
+from statusapp.ui.public.common import back_to_page, incident_card, not_found, shell
+
+
+class IncidentPageState(rx.State):
+    incident: IncidentView = IncidentView()
+    page_name: str = ""
+    slug: str = ""
+    time_zone: str = "UTC"
+    found: bool = True
+
+    @rx.event
+    async def load(self):
+        parsed = routes.parse_public_path(self.router.url.path)
+        slug = parsed.slug if parsed else ""
+        raw_id = parsed.incident_id if parsed else ""
+        shown = await asyncio.to_thread(load_incident, slug, int(raw_id)) if raw_id.isdigit() and slug else None
+        self.slug, self.found = slug or "", shown is not None
+        if shown is not None:
+            self.page_name, self.time_zone, self.incident = shown.page_name, shown.time_zone, shown.incident
+
+
+def incident_page() -> rx.Component:
+    s = IncidentPageState
+    inc = s.incident
+    return shell(
+        rx.cond(
+            s.found,
+            rx.vstack(
+                back_to_page(s.page_name, s.slug),
+                incident_card(inc, s.slug, s.time_zone),
+                rx.cond(
+                    inc.postmortem != "",
+                    card(rx.heading("Postmortem", size="4"), rx.text(inc.postmortem, white_space="pre-wrap")),
+                ),
+                rx.link("Incident history", href=routes.history_path(s.slug)),
+                spacing="4",
+                width="100%",
+            ),
+            not_found(),
+        )
+    )
