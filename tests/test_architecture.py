@@ -1,7 +1,7 @@
 """The layering the code relies on, checked by reading the source (imports and calls).
 
-Bottom to top: settings/enums/models/routes/db -> domain -> queries -> live, access ->
-web, ui (and later api, notify adapters) -> statusapp.py, cli. A module imports only from
+Bottom to top: settings/enums/models/routes/db/outbound -> domain -> queries ->
+live, access, monitoring, notify -> web, ui, api -> statusapp.py, cli. A module imports only from
 layers below its own (or its own package). Each failure names the file and the import.
 """
 
@@ -17,10 +17,10 @@ PACKAGE = Path(__file__).resolve().parents[1] / "statusapp"
 # Lower rank = lower layer. A module of rank r may import statusapp modules of rank < r, or
 # modules inside its own top-level package (statusapp.ui.* from statusapp.ui.*).
 RANKS = {
-    "__init__": 0, "settings": 0, "enums": 0, "models": 0, "routes": 0, "db": 1,
+    "__init__": 0, "settings": 0, "enums": 0, "models": 0, "routes": 0, "db": 1, "outbound": 1,
     "domain": 2,
     "queries": 3, "demo": 3,
-    "live": 4, "access": 4,
+    "live": 4, "access": 4, "monitoring": 4, "notify": 4,
     "web": 5, "ui": 5, "api": 5,
     "statusapp": 6, "cli": 6,
 }
