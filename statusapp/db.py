@@ -15,6 +15,9 @@ from statusapp.settings import PROJECT_ROOT, get_settings
 
 _engines: dict[str, Engine] = {}
 
+# Execution option that marks a connection as a write unit's (statusapp.domain.base).
+WRITE_UNIT = "statusapp_write_unit"
+
 
 def make_engine(url: str) -> Engine:
     """An engine for `url`; SQLite gets foreign keys, WAL and a busy timeout."""
@@ -28,10 +31,19 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # pragma: no cover - trivial
+            # The driver's own transaction handling opens a transaction only at the first write,
+            # so reads before it see other commits: SQLAlchemy's "begin" below takes over.
+            dbapi_conn.isolation_level = None
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA journal_mode=WAL")
             cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn):  # pragma: no cover - trivial
+            # A write unit takes SQLite's write lock at its start (BEGIN IMMEDIATE): what it
+            # reads to derive a status cannot change before it writes (no write skew).
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE_UNIT) else "BEGIN")
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)

@@ -18,6 +18,9 @@ class Organization(SQLModel, table=True):
     id: Optional[int] = Field(default=None, primary_key=True)
     name: str = Field(max_length=200)
     created_at: dt.datetime = Field(default_factory=utcnow)
+    # Bumped by every committed change of the organization, under the row's lock, so it counts
+    # changes in commit order: the version a rebuilt page view reflects (see statusapp.live).
+    change_seq: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class User(SQLModel, table=True):

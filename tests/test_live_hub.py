@@ -9,7 +9,7 @@ import pytest
 
 from statusapp.domain import Actor
 from statusapp.domain import incidents
-from statusapp.live import LiveHub, ViewTarget, build_org_messages, page_room
+from statusapp.live import LiveHub, ViewTarget, build_org_update, page_room
 from statusapp.live.protocol import delta_value
 from statusapp.settings import get_settings
 from tests.support.aio import run
@@ -67,14 +67,14 @@ def test_one_emit_per_page_room_and_none_when_nothing_changed(db, org):
     hub = _hub(ns)
 
     async def scenario():
-        await hub.apply(build_org_messages(org.organization_id))
+        await hub.apply([build_org_update(org.organization_id)])
         first = [e for e in ns.emits if e[2] == page_room(page_id)]
         assert len(first) == 1
         assert pushed_view(first[0])["indicator"] == "none"
-        await hub.apply(build_org_messages(org.organization_id))  # same view again
+        await hub.apply([build_org_update(org.organization_id)])  # same view again
         assert len([e for e in ns.emits if e[2] == page_room(page_id)]) == 1
         incidents.create_incident(actor=org, title="Down", impact="critical", message="m", services={})
-        await hub.apply(build_org_messages(org.organization_id))
+        await hub.apply([build_org_update(org.organization_id)])
         pushed = [e for e in ns.emits if e[2] == page_room(page_id)]
         assert len(pushed) == 2
         assert pushed_view(pushed[-1])["indicator"] == "critical"
@@ -92,7 +92,7 @@ def test_private_page_is_pushed_as_not_found(db, org):
     ns = RecordingNamespace()
     hub = _hub(ns)
     pages.update_page(actor=org, page_id=page_id, is_public=False)
-    run(hub.apply(build_org_messages(org.organization_id)))
+    run(hub.apply([build_org_update(org.organization_id)]))
     (emit,) = [e for e in ns.emits if e[2] == page_room(page_id)]
     assert pushed_view(emit)["found"] is False
     assert pushed_view(emit)["name"] == ""
@@ -152,7 +152,7 @@ def test_renamed_page_stops_answering_to_its_old_slug(db, org):
     async def scenario():
         assert await hub.load_page(slug="demo", host=None) == page_id
         await asyncio.to_thread(pages.update_page, actor=org, page_id=page_id, slug="renamed")
-        await hub.apply(build_org_messages(org.organization_id))
+        await hub.apply([build_org_update(org.organization_id)])
         assert await hub.load_page(slug="demo", host=None) is None
         assert await hub.load_page(slug="renamed", host=None) == page_id
 
@@ -171,7 +171,7 @@ def test_recent_joiner_gets_the_newest_view_again_after_a_push(db, org):
         await asyncio.to_thread(
             incidents.create_incident, actor=org, title="Race", impact="minor", message="m", services={}
         )
-        await hub.apply(build_org_messages(org.organization_id))
+        await hub.apply([build_org_update(org.organization_id)])
         await hub.settled()
 
     run(scenario())
@@ -229,3 +229,49 @@ def test_outbox_watcher_pushes_only_what_no_listener_pushed(db, org):
         assert len([e for e in ns.emits if e[2] == page_room(page_id)]) == 2
 
     run(scenario())
+
+
+def test_an_older_view_never_replaces_a_newer_one(db, org):
+    """Issue 13: two workers rebuild after their own commits; the older view can arrive last."""
+    from statusapp.domain import services
+    from statusapp.models import Service
+    from statusapp.db import session_scope
+    from sqlmodel import select
+
+    page_id = _demo(org)
+    ns = RecordingNamespace()
+    hub = _hub(ns)
+    with session_scope() as s:
+        api_id = s.exec(select(Service).where(Service.slug == "api")).one().id
+    services.set_manual_status(actor=org, service_id=api_id, status="partial_outage")
+    older = build_org_update(org.organization_id)
+    services.set_manual_status(actor=org, service_id=api_id, status="major_outage")
+    newer = build_org_update(org.organization_id)
+    assert newer["version"] == older["version"] + 1
+
+    async def scenario():
+        await hub.apply([newer])
+        await hub.apply([older])  # arrives late: ignored
+
+    run(scenario())
+    assert hub.cached_view(page_id)["indicator"] == "critical"
+    pushed = [pushed_view(e)["indicator"] for e in ns.emits if e[2] == page_room(page_id)]
+    assert pushed == ["critical"]
+
+
+def test_a_deleted_page_is_pushed_as_not_found(db, org):
+    from statusapp.domain import pages
+
+    page_id = _demo(org)
+    ns = RecordingNamespace()
+    hub = _hub(ns)
+
+    async def scenario():
+        assert await hub.load_page(slug="demo", host=None) == page_id
+        await asyncio.to_thread(pages.delete_page, actor=org, page_id=page_id)
+        await hub.apply([build_org_update(org.organization_id)])
+        assert await hub.load_page(slug="demo", host=None) is None
+
+    run(scenario())
+    (emit,) = [e for e in ns.emits if e[2] == page_room(page_id)]
+    assert pushed_view(emit)["found"] is False

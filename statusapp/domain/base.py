@@ -18,12 +18,12 @@ import dataclasses
 import logging
 from collections.abc import Callable, Iterator
 
-from sqlmodel import Session
+from sqlmodel import Session, update
 
-from statusapp.db import get_engine
+from statusapp.db import WRITE_UNIT, get_engine
 from statusapp.domain.events import EventKind, EventPayload, payload_to_json
 from statusapp.enums import ChangeCause
-from statusapp.models import DomainEvent
+from statusapp.models import DomainEvent, Organization
 
 log = logging.getLogger(__name__)
 
@@ -79,10 +79,20 @@ class UnitOfWork:
 
 @contextlib.contextmanager
 def unit_of_work() -> Iterator[UnitOfWork]:
+    """One write transaction. On SQLite it holds the database's write lock from its start; on
+    PostgreSQL an operation that derives a status locks the rows it derives from first
+    (`servicestatus.lock_services`). Before commit, each organization that announced a change
+    gets its `change_seq` bumped: under that row's lock, so the count follows commit order."""
     with Session(get_engine(), expire_on_commit=False) as session:
+        session.connection(execution_options={WRITE_UNIT: True})
         uow = UnitOfWork(session)
         try:
             yield uow
+            session.flush()
+            for org_id in sorted({row.organization_id for row, _payload in uow.events}):
+                session.exec(
+                    update(Organization).where(Organization.id == org_id).values(change_seq=Organization.change_seq + 1)
+                )
             session.commit()
         except BaseException:
             session.rollback()

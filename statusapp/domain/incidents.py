@@ -15,7 +15,7 @@ from sqlmodel import delete, select
 
 from statusapp.domain.base import Actor, UnitOfWork, unit_of_work
 from statusapp.domain.errors import NotFound
-from statusapp.domain.servicestatus import recompute_services
+from statusapp.domain.servicestatus import lock_services, recompute_services
 from statusapp.domain.events import (
     IncidentCreated,
     IncidentDeleted,
@@ -38,7 +38,9 @@ MAX_MESSAGE = 20_000
 
 
 def _get_incident(session, actor: Actor, incident_id: int) -> Incident:
-    inc = session.get(Incident, incident_id)
+    """The incident, locked for this transaction: changes to one incident (its status, its
+    per-service statuses) happen one after the other, each seeing the last."""
+    inc = session.get(Incident, incident_id, with_for_update=True, populate_existing=True)
     if inc is None or inc.organization_id != actor.organization_id:
         raise NotFound("incident", incident_id)
     return inc
@@ -95,14 +97,8 @@ def _apply_service_statuses(
     return changes
 
 
-def _affected_services(session, inc: Incident) -> list[Service]:
-    return list(
-        session.exec(
-            select(Service)
-            .join(IncidentService, IncidentService.service_id == Service.id)
-            .where(IncidentService.incident_id == inc.id)
-        )
-    )
+def _affected_service_ids(session, inc: Incident) -> list[int]:
+    return list(session.exec(select(IncidentService.service_id).where(IncidentService.incident_id == inc.id)))
 
 
 def _stamp_status(inc: Incident, status: IncidentStatus) -> None:
@@ -132,6 +128,8 @@ def _record_update(
     """The timeline entry, the incident's per-service statuses, the services' shown status
     (with history) and the announcement: the common tail of declaring and updating."""
     s = uow.session
+    # Lock every service whose shown status this update may change before reading any input.
+    locked = lock_services(s, [*_affected_service_ids(s, inc), *statuses])
     svc_changes = _apply_service_statuses(uow, inc, statuses)
     update = IncidentUpdate(
         incident_id=inc.id,
@@ -143,9 +141,8 @@ def _record_update(
     )
     s.add(update)
     s.flush()
-    display_changes = recompute_services(
-        uow, _affected_services(s, inc), actor=actor, cause=ChangeCause.incident, incident_id=inc.id
-    )
+    affected = [locked[sid] for sid in sorted(_affected_service_ids(s, inc))]
+    display_changes = recompute_services(uow, affected, actor=actor, cause=ChangeCause.incident, incident_id=inc.id)
     uow.announce(
         actor.organization_id,
         event(
@@ -211,8 +208,8 @@ def post_update(
         statuses = _clean_service_statuses(s, actor, errors, services, ServiceStatus.operational)
         errors.raise_if_any()
         if not status_e.is_active:
-            for svc in _affected_services(s, inc):
-                statuses.setdefault(svc.id, ServiceStatus.operational)
+            for sid in _affected_service_ids(s, inc):
+                statuses.setdefault(sid, ServiceStatus.operational)
         _stamp_status(inc, status_e)
         s.add(inc)
         event = IncidentUpdated if status_e.is_active else IncidentResolved
@@ -278,7 +275,7 @@ def delete_incident(*, actor: Actor, incident_id: int) -> None:
     with unit_of_work() as uow:
         s = uow.session
         inc = _get_incident(s, actor, incident_id)
-        affected = _affected_services(s, inc)
+        affected = list(lock_services(s, _affected_service_ids(s, inc)).values())
         s.exec(delete(IncidentService).where(IncidentService.incident_id == inc.id))
         s.exec(delete(IncidentUpdate).where(IncidentUpdate.incident_id == inc.id))
         changes = recompute_services(uow, affected, actor=actor, cause=ChangeCause.incident, incident_id=None)

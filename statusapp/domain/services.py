@@ -6,7 +6,7 @@ from sqlmodel import func, select
 
 from statusapp.domain.base import Actor, unit_of_work
 from statusapp.domain.errors import NotFound
-from statusapp.domain.servicestatus import recompute_services
+from statusapp.domain.servicestatus import lock_services, recompute_services
 from statusapp.domain.events import (
     GroupCreated,
     GroupDeleted,
@@ -195,7 +195,9 @@ def set_manual_status(*, actor: Actor, service_id: int, status: str) -> Service:
     new = clean_enum(errors, "status", status, ServiceStatus)
     errors.raise_if_any()
     with unit_of_work() as uow:
-        svc = _get_service(uow.session, actor, service_id)
+        svc = lock_services(uow.session, [service_id]).get(service_id)
+        if svc is None or svc.organization_id != actor.organization_id:
+            raise NotFound("service", service_id)
         svc.manual_status = new.value
         uow.session.add(svc)
         changes = recompute_services(uow, [svc], actor=actor, cause=actor.source)

@@ -1,4 +1,12 @@
-"""Recomputing a service's displayed status and recording every change of it."""
+"""Recomputing a service's displayed status and recording every change of it.
+
+Concurrency: the shown status is derived from several rows (the service's manual status, each
+active incident's per-service status). Two transactions that each change one input and derive
+from the other's old value would leave a wrong status (write skew), and two that change one
+service at once would both record the same `from_status` (a broken history chain). So every
+operation that derives locks the service rows first, in id order (`lock_services`), and reads
+its inputs only after: the second transaction waits, then sees what the first committed.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +19,23 @@ from statusapp.domain.events import StatusChange
 from statusapp.domain.status import derive_service_status
 from statusapp.enums import ChangeCause, IncidentStatus
 from statusapp.models import Incident, IncidentService, Service, ServiceStatusChange, utcnow
+
+def lock_services(session: Session, service_ids: Iterable[int]) -> dict[int, Service]:
+    """Lock these services (SELECT ... FOR UPDATE, ascending ids: no deadlock between writers)
+    and return them freshly read. SQLite has no row locks: its write units hold the database
+    lock from their start instead (BEGIN IMMEDIATE, statusapp.db)."""
+    ids = sorted(set(service_ids))
+    if not ids:
+        return {}
+    rows = session.exec(
+        select(Service)
+        .where(Service.id.in_(ids))
+        .order_by(Service.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
+    return {svc.id: svc for svc in rows}
+
 
 def active_incident_statuses(session: Session, service_ids: Iterable[int]) -> dict[int, list[str]]:
     """service id -> the statuses every active incident imposes on it."""
@@ -38,7 +63,8 @@ def recompute_services(
 ) -> list[StatusChange]:
     """Set each service's derived status; write a ServiceStatusChange for each that changed.
 
-    Returns the changes for the caller's event.
+    The caller has locked `services` (`lock_services`) before changing any input. Returns the
+    changes for the caller's event.
     """
     session = uow.session
     services = list(services)

@@ -17,11 +17,19 @@ CACHE_TTL_SECONDS = 15.0
 
 View = dict[str, Any]  # a queries.public.PageView as JSON-ready data (dataclasses.asdict)
 
+# Keys that say when and from which version a view was read, not what it shows.
+_META_KEYS = ("version", "as_of")
+
+
+def _shown(view: View) -> View:
+    return {k: v for k, v in view.items() if k not in _META_KEYS}
+
 
 @dataclasses.dataclass
 class CachedView:
     view: View
     loaded_at: float
+    organization_id: int = 0
 
 
 class PageCache:
@@ -55,17 +63,25 @@ class PageCache:
         view = self.view(page_id)
         return bool(view and view.get("found"))
 
-    def store(self, page_id: int, view: View) -> bool:
-        """Keep `view` as the page's newest; returns whether it differs from the cached one."""
+    def store(self, page_id: int, view: View, organization_id: int = 0) -> bool:
+        """Keep `view` as the page's newest unless the cached one is newer (a higher version:
+        views built in several workers may arrive out of order); returns whether what the page
+        shows changed."""
         old = self._views.get(page_id)
-        self._views[page_id] = CachedView(view, time.monotonic())
+        if old is not None and view.get("version", 0) < old.view.get("version", 0):
+            return False
+        self._views[page_id] = CachedView(view, time.monotonic(), organization_id or (old.organization_id if old else 0))
         # A renamed, private or deleted page no longer answers to its old slug.
         found = bool(view.get("found"))
         for slug in [s for s, pid in self._slug_to_id.items() if pid == page_id and (not found or s != view.get("slug"))]:
             del self._slug_to_id[slug]
         if found:
             self._slug_to_id[view["slug"]] = page_id
-        return old is None or old.view != view
+        return old is None or _shown(old.view) != _shown(view)
+
+    def page_ids_of(self, organization_id: int) -> list[int]:
+        """The pages of an organization this worker has a view of."""
+        return [pid for pid, c in self._views.items() if c.organization_id == organization_id]
 
     def remember_host(self, host: str, page_id: int) -> None:
         self._host_to_id[host] = page_id

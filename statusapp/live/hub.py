@@ -38,7 +38,7 @@ from statusapp.live.outbox import OutboxWatcher
 from statusapp.live.refresher import RefreshScheduler
 from statusapp.live.rooms import Rooms
 from statusapp.models import StatusPage
-from statusapp.queries.public import PageView, load_public_view, page_view
+from statusapp.queries.public import PageView, load_public_view, org_version, page_view
 from statusapp.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -80,15 +80,16 @@ def view_data(view: PageView) -> View:
     return dataclasses.asdict(view)
 
 
-def build_org_messages(organization_id: int) -> list[dict]:
-    """Fresh views of every page of an organization, plus the admin console refresh."""
-    messages: list[dict] = []
+def build_org_update(organization_id: int) -> dict:
+    """Fresh views of every page of an organization, tagged with the organization's version
+    (read first, so each view reflects at least that many changes)."""
     with session_scope() as session:
+        version = org_version(session, organization_id)
+        pages = []
         for page in session.exec(select(StatusPage).where(StatusPage.organization_id == organization_id)):
-            view = page_view(session, page) if page.is_public else PageView(found=False)
-            messages.append({"type": "page", "page_id": page.id, "view": view_data(view)})
-    messages.append({"type": "admin", "organization_id": organization_id})
-    return messages
+            view = page_view(session, page, version=version) if page.is_public else PageView(found=False, version=version)
+            pages.append({"page_id": page.id, "view": view_data(view)})
+    return {"organization_id": organization_id, "version": version, "pages": pages, "event_ids": []}
 
 
 class LiveHub:
@@ -143,10 +144,10 @@ class LiveHub:
         self.refresher.mark_dirty(organization_id, event_id)
 
     async def _rebuild(self, organization_id: int, event_ids: list[int]) -> None:
-        messages = await asyncio.to_thread(build_org_messages, organization_id)
+        update = await asyncio.to_thread(build_org_update, organization_id)
         # Every worker learns these outbox rows are pushed: its watcher skips them.
-        messages[-1]["event_ids"] = event_ids
-        await self.bus.publish(messages)
+        update["event_ids"] = event_ids
+        await self.bus.publish([update])
 
     async def settled(self) -> None:
         """Wait until every scheduled rebuild, push and late-joiner repair is done (tests)."""
@@ -154,22 +155,26 @@ class LiveHub:
         await self.rooms.settled()
 
     # ---- applying pushed views to this worker ---------------------------------------------
-    async def apply(self, messages: list[dict]) -> None:
-        """Update this worker's cache and emit to this worker's sockets."""
-        for msg in messages:
-            if msg["type"] == "page":
-                await self._apply_page(msg["page_id"], msg["view"])
-            elif msg["type"] == "admin":
-                self.outbox.note_pushed(msg.get("event_ids", ()))
-                if self.admin_event:
-                    await self.rooms.emit(protocol.server_event(self.admin_event), room=admin_room(msg["organization_id"]))
+    async def apply(self, updates: list[dict]) -> None:
+        """Apply organization updates (from `build_org_update`, through the bus) to this
+        worker's cache and sockets."""
+        for update in updates:
+            org_id = update["organization_id"]
+            self.cache.forget_hosts()  # a page's domain, visibility or order may have changed
+            present = set()
+            for page in update["pages"]:
+                present.add(page["page_id"])
+                await self._apply_page(page["page_id"], page["view"], org_id)
+            # A deleted page is gone from the update: its open visitors see it as not found.
+            for page_id in set(self.cache.page_ids_of(org_id)) - present:
+                await self._apply_page(page_id, view_data(PageView(found=False, version=update["version"])), org_id)
+            self.outbox.note_pushed(update.get("event_ids", ()))
+            if self.admin_event:
+                await self.rooms.emit(protocol.server_event(self.admin_event), room=admin_room(org_id))
 
-    async def _apply_page(self, page_id: int, view: View, *, pushed: bool = True) -> None:
-        if pushed:
-            self.cache.forget_hosts()
-        first_load = not pushed and self.cache.view(page_id) is None
-        if not self.cache.store(page_id, view) or first_load:
-            return  # nothing visible changed, or nobody has seen the page yet
+    async def _apply_page(self, page_id: int, view: View, organization_id: int, *, first_load: bool = False) -> None:
+        if not self.cache.store(page_id, view, organization_id) or first_load:
+            return  # an older view, nothing visible changed, or nobody has seen the page yet
         for target in self.targets:
             room = target.room(page_id)
             await self.rooms.emit(target.message(view), room=room)
@@ -196,13 +201,15 @@ class LiveHub:
         found = await self.cache.load_once(slug, host, lambda: load_public_view(slug, host))
         if found is None:
             return None
-        page_id, view = found
         # A view that differs from a cached one was changed by another process since: the
         # visitors already on the page get it too.
-        await self._apply_page(page_id, view_data(view), pushed=False)
+        first_load = self.cache.view(found.page_id) is None
+        await self._apply_page(found.page_id, view_data(found.view), found.organization_id, first_load=first_load)
+        if not found.view.found:
+            return None
         if not slug:
-            self.cache.remember_host(host or "", page_id)
-        return page_id
+            self.cache.remember_host(host or "", found.page_id)
+        return found.page_id
 
     async def join_view(self, sid: str, target: ViewTarget, page_id: int) -> str:
         """Put a visitor's socket in the target's room of the page; returns the room."""

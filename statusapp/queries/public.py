@@ -20,6 +20,7 @@ from statusapp.domain.status import page_indicator
 from statusapp.enums import IncidentImpact, IncidentStatus, ServiceStatus
 from statusapp.models import (
     Incident,
+    Organization,
     IncidentService,
     IncidentUpdate,
     Service,
@@ -99,6 +100,16 @@ class PageView:
     groups: list[GroupView] = dataclasses.field(default_factory=list)
     incidents: list[IncidentView] = dataclasses.field(default_factory=list)
     recent: list[IncidentView] = dataclasses.field(default_factory=list)
+    # The organization's change count this view reflects at least (Organization.change_seq,
+    # read before anything else), and when it was read: a view never replaces a newer one.
+    version: int = 0
+    as_of: str = ""
+
+
+def org_version(session: Session, organization_id: int) -> int:
+    """The organization's committed change count; read it BEFORE the rows a view shows, so the
+    view reflects at least that many changes (statusapp.live orders views by it)."""
+    return session.exec(select(Organization.change_seq).where(Organization.id == organization_id)).first() or 0
 
 
 def iso(value: dt.datetime | None) -> str:
@@ -199,10 +210,11 @@ def incident_views(session: Session, incidents: list[Incident]) -> list[Incident
     return out
 
 
-def page_view(session: Session, page: StatusPage | None) -> PageView:
-    """Everything the public page shows: banner, groups of services, incidents."""
+def page_view(session: Session, page: StatusPage | None, *, version: int = 0) -> PageView:
+    """Everything the public page shows: banner, groups of services, incidents. `version` is
+    the `org_version` the caller read before reading `page`."""
     if page is None:
-        return PageView(found=False)
+        return PageView(found=False, version=version, as_of=iso(utcnow()))
     tz = page.time_zone or "UTC"
     services = page_services(session, page)
     group_ids = {s.group_id for s in services if s.group_id}
@@ -238,6 +250,8 @@ def page_view(session: Session, page: StatusPage | None) -> PageView:
     )
     indicator = page_indicator([s.status for s in services], [i.impact for i in active])
     return PageView(
+        version=version,
+        as_of=iso(utcnow()),
         found=True,
         id=page.id,
         name=page.name,
@@ -326,13 +340,23 @@ def load_incident(slug: str, incident_id: int) -> IncidentPageView | None:
         return IncidentPageView(page.name, page.slug, page.time_zone or "UTC", incident_views(session, [inc])[0])
 
 
-def load_public_view(slug: str | None, host: str | None) -> tuple[int, PageView] | None:
-    """(page id, view) of the page at `/status/<slug>`, or of `/` for this Host when slug is None."""
+@dataclasses.dataclass(frozen=True)
+class LoadedView:
+    page_id: int
+    organization_id: int
+    view: PageView
+
+
+def load_public_view(slug: str | None, host: str | None) -> LoadedView | None:
+    """The view of the page at `/status/<slug>`, or of `/` for this Host when slug is None."""
     with session_scope() as session:
         page = find_page(session, slug) if slug is not None else find_root_page(session, host)
         if page is None:
             return None
-        return page.id, page_view(session, page)
+        version = org_version(session, page.organization_id)
+        session.refresh(page)  # the page's own fields, read after the version like the rest
+        view = page_view(session, page, version=version) if page.is_public else PageView(found=False, version=version)
+        return LoadedView(page.id, page.organization_id, view)
 
 
 def page_exists(slug: str) -> bool:

@@ -80,3 +80,14 @@ def expect_invalid(row_counts, field, fn, **kwargs):
     assert exc.value.errors[field]  # a message a person can read
     assert row_counts() == before
     return exc.value
+
+
+def assert_history_chain(service_id: int) -> None:
+    """Each status history row starts where the previous one ended (uptime is computed from it)."""
+    rows = history(service_id)
+    assert rows and rows[0].from_status is None, "the first row is the service's creation"
+    for prev, row in zip(rows, rows[1:]):
+        assert row.from_status == prev.to_status, (
+            f"history row {row.id} goes {row.from_status} -> {row.to_status}, but the row before ended at {prev.to_status}"
+        )
+    assert rows[-1].to_status == status_of(service_id), "the last row is the status shown now"
