@@ -1,4 +1,4 @@
-"""`statusapp` command: migrate, create-admin, demo, bootstrap (what `make run` calls first)."""
+"""`statusapp` command: migrate, create-admin, demo, bootstrap (what `make run` calls first), worker."""
 
 from __future__ import annotations
 
@@ -73,6 +73,35 @@ def cmd_bootstrap(_args) -> int:
     return 0
 
 
+def cmd_worker(_args) -> int:
+    """Run the background jobs without the web app (leader-elected like inside it), telling
+    the web workers of each change it commits (statusapp.live.signal)."""
+    import asyncio
+    import signal
+
+    from statusapp.domain import add_listener
+    from statusapp.jobs import get_runner
+    from statusapp.live.signal import publish_change, signal_transport
+
+    db.migrate_locked()
+    add_listener(publish_change)
+    transport = signal_transport() or "none: on SQLite, open pages see its changes at the next outbox poll (2 s)"
+    print(f"statusapp worker: jobs {', '.join(j.name for j in get_runner().jobs) or '(none)'}; change signal: {transport}")
+
+    async def main() -> None:
+        task = asyncio.ensure_future(get_runner().run())
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, task.cancel)
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass
+
+    asyncio.run(main())
+    return 0
+
+
 def _safe_url() -> str:
     url = get_settings().effective_database_url
     if "@" in url:
@@ -92,6 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(fn=cmd_create_admin)
     sub.add_parser("demo", help="load the demo page into an empty database").set_defaults(fn=cmd_demo)
     sub.add_parser("bootstrap", help="migrate, first admin, demo").set_defaults(fn=cmd_bootstrap)
+    sub.add_parser("worker", help="run the background jobs without the web app").set_defaults(fn=cmd_worker)
     args = parser.parse_args(argv)
     return args.fn(args)
 

@@ -92,55 +92,128 @@ def migrate(url: str | None = None) -> None:
     command.upgrade(cfg, "head")
 
 
+def pg_notify(channel: str, payload: str) -> None:
+    """Send a PostgreSQL NOTIFY on `channel` (delivered to every LISTENing connection)."""
+    from sqlalchemy import text
+
+    with get_engine().connect() as conn:
+        conn.execute(text("SELECT pg_notify(:channel, :payload)"), {"channel": channel, "payload": payload})
+        conn.commit()
+
+
 def _lock_key(name: str) -> int:
     """A stable signed 64-bit key for `name` (PostgreSQL advisory locks take a bigint)."""
     digest = hashlib.sha256(f"statusapp:{name}".encode()).digest()
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
-@contextlib.contextmanager
-def try_advisory_lock(name: str, *, url: str | None = None, wait: bool = False) -> Iterator[bool]:
-    """Hold the cross-process lock `name` for the duration of the block; yields whether it is held.
+class AdvisoryLock:
+    """A named lock across processes, held until `release()` or until the holder dies.
 
-    With `wait=False` (the try-variant, for leader election) the block runs at once and sees
-    False when another process holds the lock. PostgreSQL: a session advisory lock on a
-    connection of its own, so losing that connection releases the lock. SQLite (one machine):
-    an flock on `data/.lock-<name>`, released when the process dies.
+    PostgreSQL: a session advisory lock on a connection of its own (losing the connection loses
+    the lock, so a dead holder frees it at once). SQLite (one machine): an flock on
+    `data/.lock-<name>`, released by the kernel when the process dies. The jobs runner's leader
+    election holds one for as long as it leads and checks it with `still_held()`.
     """
-    url = url or get_settings().effective_database_url
-    if not url.startswith("postgresql"):
+
+    def __init__(self, name: str, *, url: str | None = None) -> None:
+        self.name = name
+        self.url = url or get_settings().effective_database_url
+        self._conn = None
+        self._file = None
+
+    @property
+    def held(self) -> bool:
+        return self._conn is not None or self._file is not None
+
+    def acquire(self, *, wait: bool) -> bool:
+        if self.url.startswith("postgresql"):
+            from sqlalchemy import text
+
+            conn = get_engine(self.url).connect()
+            try:
+                key = {"k": _lock_key(self.name)}
+                if wait:
+                    conn.execute(text("SELECT pg_advisory_lock(:k)"), key)
+                    got = True
+                else:
+                    got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), key).scalar())
+                conn.commit()
+            except BaseException:
+                conn.invalidate()
+                conn.close()
+                raise
+            if got:
+                self._conn = conn
+            else:
+                conn.close()
+            return got
         import fcntl
 
-        lock_path = get_settings().data_dir / f".lock-{name}"
-        lock_path.parent.mkdir(parents=True, exist_ok=True)
-        with open(lock_path, "w") as fh:
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                yield False
-                return
-            try:
-                yield True
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
-        return
-    from sqlalchemy import text
-
-    key = _lock_key(name)
-    with get_engine(url).connect() as conn:
-        if wait:
-            conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": key})
-            held = True
-        else:
-            held = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar())
-        conn.commit()
+        path = get_settings().data_dir / f".lock-{self.name}"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fh = open(path, "w")
         try:
-            yield held
-        finally:
-            if held:
-                with contextlib.suppress(Exception):
-                    conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
-                    conn.commit()
+            fcntl.flock(fh, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.close()
+            return False
+        self._file = fh
+        return True
+
+    def still_held(self) -> bool:
+        """A round trip on the lock's own connection (PostgreSQL); False once it is lost."""
+        if self._file is not None:
+            return True
+        if self._conn is None:
+            return False
+        from sqlalchemy import text
+
+        try:
+            self._conn.execute(text("SELECT 1"))
+            self._conn.commit()
+            return True
+        except Exception:
+            self._drop_connection()
+            return False
+
+    def release(self) -> None:
+        if self._file is not None:
+            import fcntl
+
+            with contextlib.suppress(OSError):
+                fcntl.flock(self._file, fcntl.LOCK_UN)
+            self._file.close()
+            self._file = None
+        if self._conn is not None:
+            from sqlalchemy import text
+
+            try:
+                self._conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _lock_key(self.name)})
+                self._conn.commit()
+                self._conn.close()
+            except Exception:
+                self._drop_connection()
+            self._conn = None
+
+    def _drop_connection(self) -> None:
+        with contextlib.suppress(Exception):
+            self._conn.invalidate()
+            self._conn.close()
+        self._conn = None
+
+
+@contextlib.contextmanager
+def try_advisory_lock(name: str, *, url: str | None = None, wait: bool = False) -> Iterator[bool]:
+    """Hold the lock `name` for the duration of the block; yields whether it is held (with
+    `wait=False` the block runs at once and sees False when another process holds it)."""
+    lock = AdvisoryLock(name, url=url)
+    held = lock.acquire(wait=wait)
+    try:
+        yield held
+    finally:
+        if held:
+            lock.release()
 
 
 @contextlib.contextmanager

@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     session_hours: int = 12
     login_max_failures: int = 5
     login_window_seconds: int = 900
+    # Run the background jobs (checker, sender, maintenance clock) inside the web app, leader-
+    # elected across workers; 0 when a separate `statusapp worker` process runs them.
+    jobs_in_app: bool = True
 
     @property
     def effective_database_url(self) -> str:

@@ -8,6 +8,7 @@ import logging
 import reflex as rx
 
 from statusapp import db, routes
+from statusapp.jobs import jobs_lifespan
 from statusapp.live import hub
 from statusapp.ui.admin.dashboard import dashboard_page
 from statusapp.ui.admin.incident_detail import IncidentDetailAdmin, detail_page
@@ -38,6 +39,7 @@ app = rx.App(
 )
 app.register_lifespan_task(migrate_on_start)
 app.register_lifespan_task(hub.lifespan, app=app)
+app.register_lifespan_task(jobs_lifespan)
 hub.configure(targets=[PAGE_TARGET], admin_event=AdminState.get_full_name() + ".refresh")
 
 add_public_pages(app)

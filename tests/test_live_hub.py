@@ -275,3 +275,29 @@ def test_a_deleted_page_is_pushed_as_not_found(db, org):
     run(scenario())
     (emit,) = [e for e in ns.emits if e[2] == page_room(page_id)]
     assert pushed_view(emit)["found"] is False
+
+
+def test_a_signalled_change_from_another_process_is_rebuilt_for_this_workers_sockets(db, org):
+    """The jobs worker's commits reach open pages through the change signal, not the 2 s poll."""
+    page_id = _demo(org)
+    ns = RecordingNamespace()
+    hub = _hub(ns)
+
+    async def scenario():
+        hub.loop = asyncio.get_running_loop()
+        await hub.outbox.start_from_now()
+        inc = await asyncio.to_thread(incidents.create_incident, actor=org, title="From the worker",
+                                      impact="major", message="m")
+        from statusapp.live.outbox import max_event_id
+
+        event_id = await asyncio.to_thread(max_event_id)
+        hub.on_signal(org.organization_id, [event_id])
+        await hub.settled()
+        pushed = [e for e in ns.emits if e[2] == page_room(page_id)]
+        assert len(pushed) == 1 and pushed_view(pushed[0])["incidents"][0]["title"] == "From the worker"
+        hub.on_signal(org.organization_id, [event_id])  # already pushed: nothing more
+        await hub.settled()
+        assert len([e for e in ns.emits if e[2] == page_room(page_id)]) == 1
+        return inc
+
+    run(scenario())

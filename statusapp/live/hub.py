@@ -31,7 +31,7 @@ from sqlmodel import select
 
 from statusapp.db import session_scope
 from statusapp.domain import Change, add_listener, remove_listener
-from statusapp.live import protocol
+from statusapp.live import protocol, signal
 from statusapp.live.bus import LocalBus, RedisBus, channel_for
 from statusapp.live.cache import PageCache, View
 from statusapp.live.outbox import OutboxWatcher
@@ -123,12 +123,19 @@ class LiveHub:
         else:
             self.bus = LocalBus(self.apply)
         await self.bus.start()
-        watcher = asyncio.create_task(self.outbox.run(), name="statusapp-outbox-watch")
+        ready = asyncio.Event()
+        tasks = [
+            asyncio.create_task(self.outbox.run(), name="statusapp-outbox-watch"),
+            asyncio.create_task(signal.listen(self.on_signal, ready), name="statusapp-change-signal"),
+        ]
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(ready.wait(), 5)
         try:
             yield
         finally:
             remove_listener(self.on_change)
-            watcher.cancel()
+            for task in tasks:
+                task.cancel()
             await self.bus.stop()
             self.loop = None
 
@@ -138,16 +145,26 @@ class LiveHub:
         loop = self.loop
         if loop is None or loop.is_closed():
             return
-        loop.call_soon_threadsafe(self.mark_dirty, change.organization_id, change.event_id)
+        loop.call_soon_threadsafe(self.mark_dirty, change.organization_id, [change.event_id])
 
-    def mark_dirty(self, organization_id: int, event_id: int | None = None) -> None:
-        self.refresher.mark_dirty(organization_id, event_id)
+    def mark_dirty(self, organization_id: int, event_ids=()) -> None:
+        self.refresher.mark_dirty(organization_id, event_ids)
 
-    async def _rebuild(self, organization_id: int, event_ids: list[int]) -> None:
+    def on_signal(self, organization_id: int, event_ids: list[int]) -> None:
+        """Another process (the jobs worker) committed: every worker hears the signal and
+        rebuilds for its own sockets, unless a push already covered those outbox rows."""
+        if event_ids and self.outbox.all_handled(event_ids):
+            return
+        self.refresher.mark_dirty(organization_id, event_ids, publish=False)
+
+    async def _rebuild(self, organization_id: int, event_ids: list[int], publish: bool) -> None:
         update = await asyncio.to_thread(build_org_update, organization_id)
         # Every worker learns these outbox rows are pushed: its watcher skips them.
         update["event_ids"] = event_ids
-        await self.bus.publish([update])
+        if publish:
+            await self.bus.publish([update])
+        else:
+            await self.apply([update])
 
     async def settled(self) -> None:
         """Wait until every scheduled rebuild, push and late-joiner repair is done (tests)."""

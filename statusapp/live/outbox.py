@@ -49,18 +49,30 @@ class OutboxWatcher:
     def note_pushed(self, event_ids) -> None:
         self._pushed.update(event_ids)
 
+    def all_handled(self, event_ids) -> bool:
+        """Whether some push covered these rows, or this watcher already scheduled them."""
+        return all(i in self._pushed or i <= self.last_event_id for i in event_ids)
+
     async def start_from_now(self) -> None:
         with contextlib.suppress(Exception):
             self.last_event_id = await asyncio.to_thread(max_event_id)
 
     async def run(self) -> None:
         await self.start_from_now()
+        failures = 0
         while True:
-            await asyncio.sleep(self.poll_seconds)
+            # A database outage is said once, then polled less often until it ends.
+            await asyncio.sleep(self.poll_seconds if not failures else min(self.poll_seconds * 2**failures, 30))
             try:
                 await self.check()
-            except Exception:
-                log.exception("outbox watch failed")
+            except Exception as exc:
+                failures += 1
+                if failures == 1:
+                    log.warning("outbox watch: database unreachable (%s); backing off", type(exc).__name__)
+                continue
+            if failures:
+                log.info("outbox watch: database reachable again")
+                failures = 0
 
     async def check(self) -> None:
         """Refresh organizations whose new outbox rows no worker pushed."""
