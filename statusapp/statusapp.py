@@ -10,6 +10,7 @@ import reflex as rx
 from statusapp import db, routes
 from statusapp.jobs import jobs_lifespan
 from statusapp.live import hub
+from statusapp.ui import overlay
 from statusapp.ui.admin.dashboard import dashboard_page
 from statusapp.ui.admin.incident_detail import IncidentDetailAdmin, detail_page
 from statusapp.ui.admin.incidents import incidents_page
@@ -37,6 +38,7 @@ app = rx.App(
     api_transformer=api,
     head_components=[rx.el.link(rel="icon", href="/favicon.svg", type="image/svg+xml")],
 )
+overlay.install(app)
 app.register_lifespan_task(migrate_on_start)
 app.register_lifespan_task(hub.lifespan, app=app)
 app.register_lifespan_task(jobs_lifespan)

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 
 from statusapp import routes
 from statusapp.access import SESSION_COOKIE, same_origin
+from statusapp.db import is_outage
 from statusapp.domain import AuthError
 from statusapp.domain import auth
 from statusapp.live import hub
@@ -40,12 +41,28 @@ background:#fff;color:#111}}@media (prefers-color-scheme:dark){{body{{background
 <p>There is no public status page at <code>{path}</code>.</p></main></body></html>"""
 
 
+UNAVAILABLE_HTML = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width,initial-scale=1"><title>Sign-in unavailable</title>
+<style>body{font-family:system-ui,sans-serif;display:grid;place-items:center;min-height:90vh;margin:0;
+background:#fff;color:#111}@media (prefers-color-scheme:dark){body{background:#111;color:#eee}}</style>
+</head><body><main id="unavailable"><h1>Sign-in is unavailable right now</h1>
+<p>The database cannot be reached, so we cannot check your password. Nothing was changed.</p>
+<p><a href="/admin/login">Try again</a> in a moment. Public status pages keep showing the last known status.</p>
+</main></body></html>"""
+
+
 @api.middleware("http")
 async def guard(request: Request, call_next):
     path = request.url.path
     slug = routes.public_slug(path)
-    if request.method == "GET" and slug:
-        if not hub.is_public_slug(slug) and not await asyncio.to_thread(page_exists, slug):
+    if request.method == "GET" and slug and not hub.is_public_slug(slug):
+        try:
+            exists = await asyncio.to_thread(page_exists, slug)
+        except Exception as exc:
+            if not is_outage(exc):
+                raise
+            exists = True  # cannot tell now: the page itself says the status is unavailable
+        if not exists:
             return HTMLResponse(NOT_FOUND_HTML.format(path=html.escape(path)), status_code=404)
     response: Response = await call_next(request)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -70,6 +87,10 @@ async def login(request: Request, email: str = Form(""), password: str = Form(""
     except AuthError as exc:
         query = urllib.parse.urlencode({"error": str(exc), "email": email[:320]})
         return RedirectResponse(f"{routes.ADMIN_LOGIN}?{query}", status_code=303)
+    except Exception as exc:
+        if not is_outage(exc):
+            raise
+        return HTMLResponse(UNAVAILABLE_HTML, status_code=503, headers={"Retry-After": "10"})
     response = RedirectResponse(routes.ADMIN, status_code=303)
     response.set_cookie(
         SESSION_COOKIE,

@@ -63,23 +63,29 @@ class RedisBus:
         try:
             await self.redis.publish(self.channel, json.dumps(messages, separators=(",", ":")))
         except Exception:
-            log.exception("Redis publish failed; delivering to this worker's sockets only")
+            log.warning("Redis publish failed; delivering to this worker's sockets only")
             await self.handler(messages)
 
     async def _subscribe(self, ready: asyncio.Event) -> None:
+        failures = 0
         while True:
             try:
                 pubsub = self.redis.pubsub()
                 await pubsub.subscribe(self.channel)
                 ready.set()
+                if failures:
+                    log.info("Redis subscription restored")
+                failures = 0
                 async for msg in pubsub.listen():
                     if msg.get("type") == "message":
                         await self.handler(json.loads(msg["data"]))
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("Redis subscription lost; retrying in 1 s")
-                await asyncio.sleep(1)
+            except Exception as exc:  # Redis is down: say it once, retry with back-off
+                failures += 1
+                if failures == 1:
+                    log.warning("Redis subscription lost (%s); retrying with back-off", exc)
+                await asyncio.sleep(min(2 ** min(failures, 5), 30))
 
     async def stop(self) -> None:
         if self._task is not None:

@@ -56,6 +56,16 @@ class PageCache:
             return page_id
         return None
 
+    def known_id(self, slug: str | None, host: str | None) -> int | None:
+        """The page id for a slug (or Host) whose view is cached as found, however old: what a
+        visitor is shown while the database cannot be reached."""
+        page_id = self._slug_to_id.get(slug) if slug else self._host_to_id.get(host or "")
+        view = self.view(page_id)
+        return page_id if view and view.get("found") else None
+
+    def organization_ids(self) -> set[int]:
+        return {c.organization_id for c in self._views.values() if c.organization_id}
+
     def is_public_slug(self, slug: str) -> bool:
         """True when this worker knows `slug` as a public page right now (False: unknown here,
         ask the database)."""

@@ -29,7 +29,7 @@ from typing import Any
 
 from sqlmodel import select
 
-from statusapp.db import session_scope
+from statusapp.db import DatabaseUnavailable, is_outage, session_scope
 from statusapp.domain import Change, add_listener, remove_listener
 from statusapp.live import protocol, signal
 from statusapp.live.bus import LocalBus, RedisBus, channel_for
@@ -67,6 +67,7 @@ class ViewTarget:
     var_name: str
     room_prefix: str = PAGE_ROOM_PREFIX
     project: Callable[[View], Any] = _same
+    paused_var: str | None = None  # a bool var told when live updates pause and resume
 
     def room(self, page_id: int) -> str:
         return f"{self.room_prefix}{page_id}"
@@ -102,8 +103,9 @@ class LiveHub:
         self.admin_event: str | None = None  # full name of the console's refresh handler
         self.bus: LocalBus | RedisBus = LocalBus(self.apply)
         self.refresher = RefreshScheduler(self._rebuild)
-        self.outbox = OutboxWatcher(self.mark_dirty)
+        self.outbox = OutboxWatcher(self.mark_dirty, on_reachable=self.set_database_reachable)
         self.loop: asyncio.AbstractEventLoop | None = None
+        self.paused = False  # the database cannot be read: pages show their last known view
 
     # ---- wiring -------------------------------------------------------------------------
     def configure(self, *, targets: list[ViewTarget], admin_event: str) -> None:
@@ -197,6 +199,21 @@ class LiveHub:
             await self.rooms.emit(target.message(view), room=room)
             self.rooms.repair_recent_joiners(room, lambda t=target: self._current_message(t, page_id))
 
+    async def set_database_reachable(self, reachable: bool) -> None:
+        """Tell open pages whether live updates are paused (the database cannot be read), and
+        bring every cached page up to date when it can be again."""
+        if reachable == (not self.paused):
+            return
+        self.paused = not reachable
+        for target in self.targets:
+            if target.paused_var:
+                message = protocol.delta_update(target.state_name, target.paused_var, self.paused)
+                for room in self.rooms.sizes(target.room_prefix):
+                    await self.rooms.emit(message, room=room)
+        if reachable:
+            for org_id in self.cache.organization_ids():
+                self.mark_dirty(org_id)
+
     def _current_message(self, target: ViewTarget, page_id: int) -> dict | None:
         view = self.cache.view(page_id)
         return target.message(view) if view is not None else None
@@ -215,7 +232,17 @@ class LiveHub:
         page_id = self.cache.fresh_id(slug, host)
         if page_id is not None:
             return page_id
-        found = await self.cache.load_once(slug, host, lambda: load_public_view(slug, host))
+        try:
+            found = await self.cache.load_once(slug, host, lambda: load_public_view(slug, host))
+        except Exception as exc:
+            if not is_outage(exc):
+                raise
+            await self.set_database_reachable(False)
+            page_id = self.cache.known_id(slug, host)
+            if page_id is None:
+                raise DatabaseUnavailable(str(exc)) from exc
+            return page_id  # the last known view; the page says live updates are paused
+        await self.set_database_reachable(True)
         if found is None:
             return None
         # A view that differs from a cached one was changed by another process since: the

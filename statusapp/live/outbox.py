@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from sqlmodel import func, select
 
@@ -40,8 +40,14 @@ def events_since(last_id: int) -> tuple[int, list[tuple[int, int]]]:
 
 
 class OutboxWatcher:
-    def __init__(self, mark_dirty: Callable[[int], None], poll_seconds: float = OUTBOX_POLL_SECONDS) -> None:
+    def __init__(
+        self,
+        mark_dirty: Callable[[int], None],
+        poll_seconds: float = OUTBOX_POLL_SECONDS,
+        on_reachable: Callable[[bool], Awaitable[None]] | None = None,
+    ) -> None:
         self.mark_dirty = mark_dirty
+        self.on_reachable = on_reachable
         self.poll_seconds = poll_seconds
         self.last_event_id = 0
         self._pushed: set[int] = set()  # outbox ids some worker pushed, not yet seen here
@@ -69,10 +75,14 @@ class OutboxWatcher:
                 failures += 1
                 if failures == 1:
                     log.warning("outbox watch: database unreachable (%s); backing off", type(exc).__name__)
+                    if self.on_reachable is not None:
+                        await self.on_reachable(False)
                 continue
             if failures:
                 log.info("outbox watch: database reachable again")
                 failures = 0
+            if self.on_reachable is not None:
+                await self.on_reachable(True)
 
     async def check(self) -> None:
         """Refresh organizations whose new outbox rows no worker pushed."""

@@ -321,3 +321,31 @@ def test_admin_creates_a_branded_page_then_hides_it_while_a_visitor_watches(app_
     assert httpx.get(app_server.url + f"/status/{slug}", timeout=10).status_code == 404
     admin.context.close()
     visitor.context.close()
+
+
+def test_a_lost_connection_shows_a_calm_note_not_an_error(app_server, app_db_url, browser):
+    """Issue 13: Reflex's red "Cannot connect to server" toast is replaced on public pages by
+    a note that says the page shows the last known status; it goes when the socket is back."""
+    ctx = browser.new_context()
+    visitor = ctx.new_page()
+    visitor.goto(app_server.url + "/status/demo")
+    visitor.wait_for_selector("#overall-status", timeout=TIMEOUT_MS)
+    ctx.set_offline(True)
+    try:
+        note = visitor.locator("#connection-note")
+        note.wait_for(timeout=TIMEOUT_MS)
+        assert "Live updates paused, showing status as of" in note.inner_text()
+        assert visitor.locator("text=Cannot connect to server").count() == 0
+    finally:
+        ctx.set_offline(False)
+    visitor.locator("#connection-note").wait_for(state="detached", timeout=30_000)
+    with session_scope() as s:
+        api = s.exec(select(Service).where(Service.slug == "api")).one()
+    from statusapp.domain import services as service_ops
+
+    service_ops.set_manual_status(actor=Actor(api.organization_id), service_id=api.id, status="degraded_performance")
+    try:
+        visitor.wait_for_selector("text=Partially Degraded Service", timeout=TIMEOUT_MS)
+    finally:
+        service_ops.set_manual_status(actor=Actor(api.organization_id), service_id=api.id, status="operational")
+    ctx.close()

@@ -9,7 +9,7 @@ from statusapp.enums import ServiceStatus
 from statusapp import routes
 from statusapp.ui.admin.layout import console
 from statusapp.ui.admin.state import AdminState
-from statusapp.ui.admin.widgets import incident_table
+from statusapp.ui.admin.widgets import incident_table, select_of
 from statusapp.ui.components import card, status_badge
 
 STATUSES = [s.value for s in ServiceStatus]
@@ -28,12 +28,12 @@ def service_line(svc) -> rx.Component:
         rx.table.cell(rx.text(svc.name, weight="medium"), rx.text(svc.group_name, size="1", color_scheme="gray")),
         rx.table.cell(status_badge(svc.status_label, svc.status_color, svc.status_text_color)),
         rx.table.cell(
-            rx.select(
+            select_of(
                 STATUSES,
-                value=svc.manual_status,
-                on_change=lambda v: DashboardAdmin.set_manual_status(svc.id, v),
+                svc.manual_status,
+                lambda v: DashboardAdmin.set_manual_status(svc.id, v),
+                label="Manual status of " + svc.name,
                 size="1",
-                aria_label="Manual status of " + svc.name,
             )
         ),
     )

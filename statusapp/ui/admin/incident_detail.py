@@ -208,7 +208,7 @@ def details_card() -> rx.Component:
         rx.vstack(
             rx.heading("Details", size="4"),
             field("Title", rx.input(value=s.edit_title, on_change=s.set_edit_title, width="100%"), "title"),
-            field("Impact", select_of(IMPACTS, s.edit_impact, s.set_edit_impact), "impact"),
+            field("Impact", select_of(IMPACTS, s.edit_impact, s.set_edit_impact, label="Impact"), "impact"),
             rx.button("Save details", on_click=s.save_details, variant="soft"),
             width="100%",
         )

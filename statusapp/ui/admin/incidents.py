@@ -84,8 +84,9 @@ def declare_form() -> rx.Component:
             rx.heading("Declare an incident", size="4"),
             field("Title", rx.input(value=s.title, on_change=s.set_title, id="incident-title", width="100%"), "title"),
             rx.hstack(
-                field("Impact", select_of(IMPACTS, s.impact, s.set_impact, id="incident-impact"), "impact"),
-                field("Status", select_of(DECLARE_STATUSES, s.status, s.pick_status), "status"),
+                field("Impact", select_of(IMPACTS, s.impact, s.set_impact, label="Impact", id="incident-impact"),
+                      "impact"),
+                field("Status", select_of(DECLARE_STATUSES, s.status, s.pick_status, label="Status"), "status"),
                 width="100%",
             ),
             field("Affected services", service_chooser(s, s.choices), "services"),

@@ -15,9 +15,13 @@ from typing import Any
 import reflex as rx
 
 from statusapp import access, routes
+from statusapp.db import is_outage
 from statusapp.domain import Actor, DomainError, ValidationError
 from statusapp.live import admin_room, hub
 from statusapp.queries.admin import AdminGroup, AdminIncident, AdminPage, AdminService, load_admin_data
+
+
+DATABASE_UNAVAILABLE = "Database unavailable: not saved. Try again."
 
 
 @dataclasses.dataclass
@@ -66,10 +70,10 @@ class AdminState(rx.State):
         A handler returns `outcome.event` (the sign-in redirect, or nothing): never the
         operation's value, which is a database row Reflex cannot send.
         """
-        actor = await self._actor()
-        if actor is None:
-            return Outcome(False, None, rx.redirect(routes.ADMIN_LOGIN))
         try:
+            actor = await self._actor()
+            if actor is None:
+                return Outcome(False, None, rx.redirect(routes.ADMIN_LOGIN))
             value = await asyncio.to_thread(operation, actor=actor, **kwargs)
         except ValidationError as exc:
             self.errors, self.notice = exc.errors, ""
@@ -77,9 +81,22 @@ class AdminState(rx.State):
         except DomainError as exc:  # NotFound, AuthError...
             self.errors, self.notice = {"_": str(exc)}, ""
             return Outcome(False)
+        except Exception as exc:
+            if not is_outage(exc):
+                raise
+            self.errors, self.notice = {"_": DATABASE_UNAVAILABLE}, ""
+            return Outcome(False)
         self.errors = {}
-        await self._reload(actor)
+        await self._reload_if_reachable(actor)
         return Outcome(True, value)
+
+    async def _reload_if_reachable(self, actor: Actor) -> None:
+        try:
+            await self._reload(actor)
+        except Exception as exc:
+            if not is_outage(exc):
+                raise
+            self.errors = {"_": "Database unavailable: the lists below may be out of date."}
 
     async def _reload(self, actor: Actor) -> None:
         data = await asyncio.to_thread(load_admin_data, actor.organization_id)
@@ -88,7 +105,13 @@ class AdminState(rx.State):
     @rx.event
     async def open_console(self):
         """on_load of every admin page: sign-in check, data, live updates from other admins."""
-        actor = await self._actor()
+        try:
+            actor = await self._actor()
+        except Exception as exc:
+            if not is_outage(exc):
+                raise
+            self.errors, self.notice = {"_": "Database unavailable: cannot check your session. Retry in a moment."}, ""
+            return None
         if actor is None:
             return rx.redirect(routes.ADMIN_LOGIN)
         self.errors, self.notice = {}, ""
@@ -99,14 +122,19 @@ class AdminState(rx.State):
             self._room = room
         else:
             await hub.join(sid, room)  # a reconnect has a new socket id
-        await self._reload(actor)
+        await self._reload_if_reachable(actor)
 
     @rx.event
     async def refresh(self):
         """Sent by the server (statusapp.live) to every console of the organization on a change."""
-        actor = await self._actor()
+        try:
+            actor = await self._actor()
+        except Exception as exc:
+            if is_outage(exc):
+                return
+            raise
         if actor is not None:
-            await self._reload(actor)
+            await self._reload_if_reachable(actor)
 
     @rx.event
     def clear_errors(self):

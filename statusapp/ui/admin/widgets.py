@@ -42,12 +42,12 @@ def service_chooser(state, choices_var) -> rx.Component:
             AdminState.services,
             lambda svc: rx.hstack(
                 rx.text(svc.name, min_width="12em"),
-                rx.select(
+                select_of(
                     SERVICE_CHOICES,
-                    value=choices_var.get(svc.id.to_string(), NOT_AFFECTED),
-                    on_change=lambda v: state.choose(svc.id.to_string(), v),
+                    choices_var.get(svc.id.to_string(), NOT_AFFECTED),
+                    lambda v: state.choose(svc.id.to_string(), v),
+                    label="Status for " + svc.name,
                     size="1",
-                    aria_label="Status for " + svc.name,
                 ),
                 align="center",
                 class_name="service-choice",
@@ -62,5 +62,16 @@ def service_status_map(choices: dict[str, str]) -> dict[str, str]:
     return {k: v for k, v in choices.items() if v and v != NOT_AFFECTED}
 
 
-def select_of(options: list[str], value, on_change, **props) -> rx.Component:
-    return rx.select(options, value=value, on_change=on_change, **props)
+def select_of(options: list[str], value, on_change, *, label, id: str | None = None, size: str = "2") -> rx.Component:
+    """A select whose button is named for screen readers (`label`): Radix's high-level select
+    does not pass an aria-label to its trigger."""
+    trigger_props = {"aria_label": label}
+    if id:
+        trigger_props["id"] = id
+    return rx.select.root(
+        rx.select.trigger(**trigger_props),
+        rx.select.content(*[rx.select.item(o, value=o) for o in options]),
+        value=value,
+        on_change=on_change,
+        size=size,
+    )

@@ -26,6 +26,27 @@ def not_found() -> rx.Component:
     )
 
 
+def paused_note(as_of, tz) -> rx.Component:
+    """Said calmly while live updates are paused (database or connection trouble): the page
+    still shows the last status it knew, and when that was."""
+    return rx.box(
+        rx.text(
+            "Live updates paused, showing status as of ",
+            rx.el.time(time_text(as_of, tz), date_time=as_of),
+            ". This page catches up by itself.",
+            size="2",
+        ),
+        role="status",
+        aria_live="polite",
+        class_name="live-paused",
+        padding="0.5em 0.9em",
+        border="1px solid var(--gray-7)",
+        border_radius="var(--radius-3)",
+        background_color="var(--gray-3)",
+        width="100%",
+    )
+
+
 def shell(*children, background=None) -> rx.Component:
     return rx.box(
         rx.container(*children, size="3", padding_x="1em", padding_y="1.5em"),

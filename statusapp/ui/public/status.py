@@ -2,35 +2,65 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import reflex as rx
+from pydantic import TypeAdapter
 
 from statusapp import routes
+from statusapp.db import DatabaseUnavailable
 from statusapp.live import ViewTarget, hub
 from statusapp.queries.public import PageView
 from statusapp.ui.components import card, status_badge
-from statusapp.ui.public.common import incident_card, not_found, page_title_bar, shell
+from statusapp.ui.public.common import incident_card, not_found, page_title_bar, paused_note, shell
+
+
+_PAGE_VIEW = TypeAdapter(PageView)
+_typed_views: dict[int, tuple[dict, PageView]] = {}
+
+
+def typed_view(page_id: int | None) -> PageView:
+    """The cached view as the PageView Reflex expects, rebuilt once per pushed view (not per
+    visitor): the cache holds plain data, Reflex checks a computed var's type."""
+    data = hub.cached_view(page_id)
+    if data is None:
+        return PageView(found=False)
+    hit = _typed_views.get(page_id)
+    if hit is None or hit[0] is not data:
+        hit = _typed_views[page_id] = (data, _PAGE_VIEW.validate_python(data))
+    return hit[1]
+
+
+RETRY_MAX_SECONDS = 30
+RETRY_GIVE_UP_SECONDS = 15 * 60
 
 
 class PublicPageState(rx.State):
     """A visitor's view of one status page, kept live by statusapp.live.
 
     `view` is computed from the process-wide cache on every delta, never stored per visitor,
-    so a reconnect or a late event can never send an old copy back over a pushed one.
+    so a reconnect or a late event can never send an old copy back over a pushed one. While the
+    database cannot be read, the page shows the last known view and says so (`live_paused`,
+    pushed by the hub); a visitor who arrives with nothing cached retries with back-off.
     """
 
-    phase: str = "loading"  # loading | ready | missing
+    phase: str = "loading"  # loading | ready | missing | unavailable
     _page_id: int | None = None
     _room: str = ""
 
     @rx.var(cache=False)
     def view(self) -> PageView:
-        return hub.cached_view(self._page_id) or PageView(found=False)
+        return typed_view(self._page_id)
 
-    @rx.event
-    async def load(self):
+    @rx.var(cache=False)
+    def live_paused(self) -> bool:
+        return hub.paused
+
+    def _where(self) -> tuple[str | None, str | None]:
         slug = routes.public_slug(self.router.url.path)
-        host = self.router.headers.host if slug is None else None
-        page_id = await hub.load_page(slug=slug, host=host)
+        return slug, (self.router.headers.host if slug is None else None)
+
+    async def _show(self, page_id: int | None) -> None:
         sid = self.router.session.session_id
         room = PAGE_TARGET.room(page_id) if page_id is not None else ""
         if self._room and self._room != room:
@@ -41,9 +71,40 @@ class PublicPageState(rx.State):
         self._page_id = page_id
         self.phase = "ready" if page_id is not None else "missing"
 
+    @rx.event
+    async def load(self):
+        slug, host = self._where()
+        try:
+            page_id = await hub.load_page(slug=slug, host=host)
+        except DatabaseUnavailable:
+            self.phase = "unavailable"
+            return PublicPageState.retry_load
+        await self._show(page_id)
+
+    @rx.event(background=True)
+    async def retry_load(self):
+        """The database was down when this visitor arrived: try again with back-off, then show
+        the page and join its room like a normal load."""
+        delay, waited = 1.0, 0.0
+        while waited < RETRY_GIVE_UP_SECONDS:
+            await asyncio.sleep(delay)
+            waited += delay
+            delay = min(delay * 2, RETRY_MAX_SECONDS)
+            async with self:
+                if self.phase != "unavailable":
+                    return  # a reconnect's own load got there first
+                slug, host = self._where()
+            try:
+                page_id = await hub.load_page(slug=slug, host=host)
+            except DatabaseUnavailable:
+                continue
+            async with self:
+                await self._show(page_id)
+            return
+
 
 # Where the live push puts a page's view: this state's `view`, for the sockets in `page-<id>`.
-PAGE_TARGET = ViewTarget(state_name=PublicPageState.get_full_name(), var_name="view")
+PAGE_TARGET = ViewTarget(state_name=PublicPageState.get_full_name(), var_name="view", paused_var="live_paused")
 
 
 def page_header(view) -> rx.Component:
@@ -127,6 +188,7 @@ def page_body(view) -> rx.Component:
         rx.cond(view.favicon_url != "", rx.el.link(rel="icon", href=view.favicon_url)),
         page_header(view),
         rx.cond(view.description != "", rx.text(view.description, color_scheme="gray")),
+        rx.cond(PublicPageState.live_paused, paused_note(view.as_of, view.time_zone)),
         banner(view),
         incident_list("Active incidents", view.incidents, view, "active-incidents"),
         rx.vstack(rx.foreach(view.groups, group_block), width="100%", spacing="3", id="services"),
@@ -143,12 +205,28 @@ def page_body(view) -> rx.Component:
     )
 
 
+def unavailable() -> rx.Component:
+    return rx.center(
+        rx.vstack(
+            rx.heading("Status temporarily unavailable", size="6"),
+            rx.text("We cannot read the current status right now. This page retries by itself."),
+            rx.spinner(size="2"),
+            align="center",
+            spacing="3",
+        ),
+        min_height="50vh",
+        id="status-unavailable",
+        role="status",
+    )
+
+
 def status_page() -> rx.Component:
     view = PublicPageState.view
     return shell(
         rx.match(
             PublicPageState.phase,
             ("missing", not_found()),
+            ("unavailable", unavailable()),
             # A page made private or deleted while open is pushed as not found.
             ("ready", rx.cond(view.found, page_body(view), not_found())),
             rx.center(rx.spinner(size="3"), min_height="40vh"),
