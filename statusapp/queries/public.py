@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 
 from statusapp.db import session_scope
 from statusapp.domain.status import page_indicator
+from statusapp.markdown import render_markdown
 from statusapp.enums import IncidentImpact, IncidentStatus, ServiceStatus
 from statusapp.models import (
     Incident,
@@ -62,7 +63,8 @@ class UpdateView:
     id: int = 0
     status: str = ""
     status_label: str = ""
-    message: str = ""
+    message: str = ""  # as written (Markdown)
+    message_html: str = ""  # rendered safely (statusapp.markdown)
     at_iso: str = ""  # display time, ISO 8601 UTC
 
 
@@ -79,6 +81,7 @@ class IncidentView:
     resolved_at: str = ""  # ISO 8601 UTC, "" while active
     affected: str = ""
     postmortem: str = ""
+    postmortem_html: str = ""
     updates: list[UpdateView] = dataclasses.field(default_factory=list)
 
 
@@ -201,8 +204,10 @@ def incident_views(session: Session, incidents: list[Incident]) -> list[Incident
                 resolved_at=iso(inc.resolved_at),
                 affected=", ".join(names[inc.id]),
                 postmortem=inc.postmortem if inc.postmortem_published_at else "",
+                postmortem_html=render_markdown(inc.postmortem) if inc.postmortem_published_at else "",
                 updates=[
-                    UpdateView(u.id, u.status, IncidentStatus(u.status).label, u.message, iso(u.display_at))
+                    UpdateView(u.id, u.status, IncidentStatus(u.status).label, u.message, render_markdown(u.message),
+                               iso(u.display_at))
                     for u in updates[inc.id]
                 ],
             )

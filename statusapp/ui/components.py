@@ -22,6 +22,10 @@ def status_badge(label, color, text_color) -> rx.Component:
     )
 
 
+# Radix's red-9 under white text is 3.9:1; this red is 6.5:1 (WCAG AA) in both themes.
+DANGER_BUTTON = {"background_color": "#b91c1c", "color": "white"}
+
+
 def card(*children, **props) -> rx.Component:
     return rx.card(*children, width="100%", **props)
 
@@ -47,3 +51,19 @@ def move_buttons(on_up, on_down) -> rx.Fragment:
         rx.icon_button("arrow-up", size="1", variant="soft", on_click=on_up, aria_label="Move up"),
         rx.icon_button("arrow-down", size="1", variant="soft", on_click=on_down, aria_label="Move down"),
     )
+
+
+# Rendered Markdown (statusapp/markdown.py) flows inline after the status word.
+MARKDOWN_STYLE = {
+    "& p": {"margin": "0.3em 0"},
+    "& p:first-child": {"display": "inline"},
+    "& ul, & ol": {"margin": "0.3em 0", "padding_left": "1.5em"},
+    "& code": {"font_size": "0.9em", "background": "var(--gray-a3)", "padding": "0 0.25em",
+               "border_radius": "3px"},
+    "& a": {"color": "var(--accent-11)", "text_decoration": "underline"},
+}
+
+
+def markdown_html(html, **props) -> rx.Component:
+    """HTML rendered safely on the server from a message's Markdown (never user HTML)."""
+    return rx.html(html, style=MARKDOWN_STYLE, class_name="markdown", **props)

@@ -10,7 +10,7 @@ from statusapp import routes
 from statusapp.ui.admin.layout import console
 from statusapp.ui.admin.state import AdminState
 from statusapp.ui.admin.widgets import incident_table, select_of
-from statusapp.ui.components import card, status_badge
+from statusapp.ui.components import DANGER_BUTTON, card, status_badge
 
 STATUSES = [s.value for s in ServiceStatus]
 
@@ -43,7 +43,7 @@ def dashboard_page() -> rx.Component:
     return console(
         "Dashboard",
         rx.hstack(
-            rx.link(rx.button("Declare an incident", color_scheme="red", id="declare-button"), href=routes.ADMIN_INCIDENTS),
+            rx.link(rx.button("Declare an incident", id="declare-button", style=DANGER_BUTTON), href=routes.ADMIN_INCIDENTS),
             rx.foreach(AdminState.pages, lambda p: rx.link("View " + routes.page_path(p.slug),
                                                            href=routes.page_path(p.slug), is_external=True)),
             spacing="4",

@@ -8,12 +8,19 @@ import reflex as rx
 from statusapp import routes
 from statusapp.domain import incidents as ops
 from statusapp.enums import IncidentStatus
+from statusapp.markdown import render_markdown
 from statusapp.queries.admin import AdminIncident
 from statusapp.ui.admin.incidents import IMPACTS, TEMPLATES, keeps_template
 from statusapp.ui.admin.layout import console, field
 from statusapp.ui.admin.state import AdminState
-from statusapp.ui.admin.widgets import NOT_AFFECTED, select_of, service_chooser, service_status_map
-from statusapp.ui.components import card, confirm_button
+from statusapp.ui.admin.widgets import (
+    NOT_AFFECTED,
+    markdown_preview,
+    select_of,
+    service_chooser,
+    service_status_map,
+)
+from statusapp.ui.components import card, confirm_button, markdown_html
 from statusapp.ui.format import time_text
 
 # An update can move the incident to any status but postmortem (published separately).
@@ -29,6 +36,14 @@ class IncidentDetailAdmin(AdminState):
     edit_impact: str = ""
     postmortem: str = ""
     confirm_delete: bool = False
+
+    @rx.var
+    def update_preview(self) -> str:
+        return render_markdown(self.update_message)
+
+    @rx.var
+    def postmortem_preview(self) -> str:
+        return render_markdown(self.postmortem)
 
     @rx.var
     def incident_id(self) -> int:
@@ -141,7 +156,8 @@ def summary_card(inc) -> rx.Component:
     return card(
         rx.vstack(
             rx.heading(inc.title, size="5", id="incident-heading"),
-            rx.hstack(rx.badge(inc.status_label), rx.badge(inc.impact_label + " impact"), spacing="2"),
+            rx.hstack(rx.badge(inc.status_label, high_contrast=True), rx.badge(inc.impact_label + " impact", high_contrast=True),
+                      spacing="2"),
             rx.foreach(inc.services, lambda row: rx.text(row["name"], ": ", row["status"], size="2")),
             spacing="2",
         )
@@ -172,7 +188,9 @@ def update_card(inc) -> rx.Component:
             rx.heading("Post an update", size="4"),
             status_buttons(),
             field("Message", rx.text_area(value=s.update_message, on_change=s.set_update_message,
-                                          width="100%", rows="4", id="update-message"), "message"),
+                                          width="100%", rows="4", id="update-message"), "message",
+                  hint="Markdown: **bold**, _emphasis_, lists, `code`, [links](https://example.com)."),
+            markdown_preview(s.update_preview),
             field("Service status", service_chooser(s, s.update_choices), "services"),
             rx.checkbox("Notify subscribers", checked=s.update_notify, on_change=s.set_update_notify),
             rx.hstack(
@@ -193,7 +211,7 @@ def timeline_card(inc) -> rx.Component:
             rx.foreach(
                 inc.updates,
                 lambda u: rx.box(
-                    rx.text(rx.text.strong(u.status_label), " — ", rx.text.span(u.message, white_space="pre-wrap")),
+                    rx.box(rx.text.strong(u.status_label), " — ", markdown_html(u.message_html, display="inline")),
                     rx.text(time_text(u.at_iso, "UTC"), size="1", color_scheme="gray"),
                 ),
             ),
@@ -222,7 +240,8 @@ def postmortem_card() -> rx.Component:
             rx.heading("Postmortem", size="4"),
             field("Postmortem", rx.text_area(value=s.postmortem, on_change=s.set_postmortem, rows="6",
                                              width="100%"), "postmortem",
-                  hint="Published on the incident's public page once the incident is resolved."),
+                  hint="Markdown. Published on the incident's public page once the incident is resolved."),
+            markdown_preview(s.postmortem_preview),
             rx.button("Publish postmortem", on_click=s.publish_postmortem, variant="soft"),
             width="100%",
         )

@@ -7,10 +7,17 @@ import reflex as rx
 from statusapp import routes
 from statusapp.domain import incidents as ops
 from statusapp.enums import IncidentImpact, IncidentStatus
+from statusapp.markdown import render_markdown
 from statusapp.ui.admin.layout import console, field
 from statusapp.ui.admin.state import AdminState
-from statusapp.ui.admin.widgets import incident_table, select_of, service_chooser, service_status_map
-from statusapp.ui.components import card
+from statusapp.ui.admin.widgets import (
+    incident_table,
+    markdown_preview,
+    select_of,
+    service_chooser,
+    service_status_map,
+)
+from statusapp.ui.components import DANGER_BUTTON, card
 
 IMPACTS = [i.value for i in IncidentImpact]
 # An incident is declared in one of the active statuses.
@@ -32,6 +39,10 @@ class IncidentsAdmin(AdminState):
     notify: bool = True
     # service id (str) -> status this incident imposes, or "not_affected"
     choices: dict[str, str] = {}
+
+    @rx.var
+    def message_preview(self) -> str:
+        return render_markdown(self.message)
 
     @rx.event
     def set_title(self, value: str):
@@ -91,9 +102,11 @@ def declare_form() -> rx.Component:
             ),
             field("Affected services", service_chooser(s, s.choices), "services"),
             field("First message", rx.text_area(value=s.message, on_change=s.set_message, id="incident-message",
-                                                width="100%", rows="4"), "message"),
+                                                width="100%", rows="4"), "message",
+                  hint="Markdown: **bold**, _emphasis_, lists, `code`, [links](https://example.com)."),
+            markdown_preview(s.message_preview),
             rx.checkbox("Notify subscribers", checked=s.notify, on_change=s.set_notify),
-            rx.button("Declare incident", on_click=s.declare, id="declare-incident", color_scheme="red"),
+            rx.button("Declare incident", on_click=s.declare, id="declare-incident", style=DANGER_BUTTON),
             spacing="3",
             width="100%",
         )

@@ -16,9 +16,9 @@ def console(title: str, *children: rx.Component) -> rx.Component:
     return rx.cond(
         AdminState.signed_in,
         rx.box(
-            rx.hstack(
-                rx.hstack(
-                    rx.heading("statusapp", size="5"),
+            rx.el.header(rx.hstack(
+                rx.el.nav(rx.hstack(
+                    rx.text("statusapp", size="5", weight="bold"),
                     nav_link("Dashboard", routes.ADMIN),
                     nav_link("Incidents", routes.ADMIN_INCIDENTS),
                     nav_link("Services", routes.ADMIN_SERVICES),
@@ -26,12 +26,12 @@ def console(title: str, *children: rx.Component) -> rx.Component:
                     spacing="4",
                     align="center",
                     wrap="wrap",
-                ),
+                ), aria_label="Console"),
                 rx.hstack(
                     rx.text(AdminState.user_email, size="2", color_scheme="gray"),
-                    rx.color_mode.button(size="2", variant="ghost"),
+                    rx.color_mode.button(size="2", variant="ghost", aria_label="Toggle dark mode"),
                     rx.el.form(
-                        rx.button("Sign out", type="submit", variant="soft", size="1"),
+                        rx.button("Sign out", type="submit", variant="outline", size="1", high_contrast=True),
                         action=routes.AUTH_LOGOUT,
                         method="post",
                     ),
@@ -42,10 +42,10 @@ def console(title: str, *children: rx.Component) -> rx.Component:
                 padding="0.75em 1.25em",
                 border_bottom="1px solid var(--gray-5)",
                 wrap="wrap",
-            ),
-            rx.container(
+            )),
+            rx.el.main(rx.container(
                 rx.vstack(
-                    rx.heading(title, size="6"),
+                    rx.heading(title, size="6", as_="h1"),
                     rx.cond(
                         AdminState.errors.contains("_"),
                         rx.callout(AdminState.errors["_"], color_scheme="red", role="alert"),
@@ -57,17 +57,21 @@ def console(title: str, *children: rx.Component) -> rx.Component:
                 ),
                 size="4",
                 padding_y="1.5em",
-            ),
+            ), id="main"),
         ),
         rx.center(rx.spinner(size="3"), min_height="50vh"),
     )
 
 
 def field(label: str, control: rx.Component, error_key: str, hint: str = "") -> rx.Component:
-    """A labelled input with its error message right below it."""
+    """A labelled input with its error message right below it. The control sits inside its
+    <label>, so screen readers name it and a click on the label focuses it."""
     return rx.vstack(
-        rx.text(label, as_="label", size="2", weight="medium"),
-        control,
+        rx.el.label(
+            rx.text(label, size="2", weight="medium"),
+            control,
+            style={"display": "flex", "flex_direction": "column", "gap": "0.25em", "width": "100%"},
+        ),
         rx.cond(hint != "", rx.text(hint, size="1", color_scheme="gray")),
         rx.cond(
             AdminState.errors.contains(error_key),

@@ -151,7 +151,7 @@ def services_picker() -> rx.Component:
         rx.cond(
             s.available_services.length() > 0,
             rx.select.root(
-                rx.select.trigger(placeholder="Add a service…"),
+                rx.select.trigger(placeholder="Add a service…", aria_label="Add a service to this page"),
                 rx.select.content(
                     rx.foreach(s.available_services, lambda svc: rx.select.item(svc.name, value=svc.id.to_string()))
                 ),

@@ -7,6 +7,7 @@ import reflex as rx
 from statusapp import routes
 from statusapp.enums import ServiceStatus
 from statusapp.ui.admin.state import AdminState
+from statusapp.ui.components import markdown_html
 from statusapp.ui.format import time_text
 
 NOT_AFFECTED = "not_affected"
@@ -17,7 +18,7 @@ def incident_row(inc) -> rx.Component:
     return rx.table.row(
         rx.table.cell(rx.link(inc.title, href=routes.admin_incident_path(inc.id))),
         rx.table.cell(inc.status_label),
-        rx.table.cell(rx.badge(inc.impact_label)),
+        rx.table.cell(rx.badge(inc.impact_label, high_contrast=True)),
         rx.table.cell(inc.affected),
         rx.table.cell(time_text(inc.started_at, "UTC")),
     )
@@ -74,4 +75,21 @@ def select_of(options: list[str], value, on_change, *, label, id: str | None = N
         value=value,
         on_change=on_change,
         size=size,
+    )
+
+
+def markdown_preview(html, **props) -> rx.Component:
+    """What a Markdown message will look like on the page, under its text area."""
+    return rx.cond(
+        html != "",
+        rx.box(
+            rx.text("Preview", size="1", weight="medium", color_scheme="gray"),
+            markdown_html(html),
+            padding="0.5em 0.75em",
+            border="1px dashed var(--gray-7)",
+            border_radius="var(--radius-2)",
+            width="100%",
+            class_name="markdown-preview",
+            **props,
+        ),
     )

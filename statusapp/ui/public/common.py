@@ -5,8 +5,8 @@ from __future__ import annotations
 import reflex as rx
 
 from statusapp import routes
-from statusapp.ui.components import card, status_badge
-from statusapp.ui.format import local_time, time_text
+from statusapp.ui.components import card, markdown_html, status_badge
+from statusapp.ui.format import recent_time, time_text
 
 
 def color_mode_toggle() -> rx.Component:
@@ -14,7 +14,7 @@ def color_mode_toggle() -> rx.Component:
 
 
 def not_found() -> rx.Component:
-    return rx.center(
+    return main_content(rx.center(
         rx.vstack(
             rx.heading("404: status page not found", size="7"),
             rx.text("There is no public status page at this address."),
@@ -23,7 +23,7 @@ def not_found() -> rx.Component:
         ),
         min_height="60vh",
         id="not-found",
-    )
+    ))
 
 
 def paused_note(as_of, tz) -> rx.Component:
@@ -47,33 +47,74 @@ def paused_note(as_of, tz) -> rx.Component:
     )
 
 
+# Read by screen readers, not shown.
+VISUALLY_HIDDEN = {
+    "position": "absolute",
+    "width": "1px",
+    "height": "1px",
+    "overflow": "hidden",
+    "clip": "rect(0 0 0 0)",
+    "white_space": "nowrap",
+}
+
+SKIP_LINK_STYLE = {
+    "position": "absolute",
+    "left": "-10000px",
+    "top": "0.5em",
+    "padding": "0.5em 1em",
+    "background": "var(--color-panel-solid)",
+    "color": "var(--gray-12)",
+    "border": "2px solid var(--accent-9)",
+    "border_radius": "var(--radius-2)",
+    "z_index": "2000",
+    "&:focus": {"left": "0.5em"},
+}
+
+
 def shell(*children, background=None) -> rx.Component:
+    """The frame of every public page: a skip link to the main content, then the page. Each
+    page puts its title bar in a <header> (`page_title_bar`) and the rest in `main_content`."""
     return rx.box(
+        rx.el.a("Skip to main content", href="#main", class_name="skip-link", style=SKIP_LINK_STYLE),
         rx.container(*children, size="3", padding_x="1em", padding_y="1.5em"),
         min_height="100vh",
         background_color=background if background is not None else "",
     )
 
 
+def main_content(*children) -> rx.Component:
+    """The page's <main> landmark (the skip link's target)."""
+    return rx.el.main(
+        rx.vstack(*children, spacing="4", width="100%"),
+        id="main",
+        tab_index=-1,
+        style={"width": "100%", "outline": "none"},
+    )
+
+
 def page_title_bar(title: rx.Component) -> rx.Component:
-    """The top line of every public page: the page's name (or heading) and the theme toggle."""
-    return rx.hstack(title, color_mode_toggle(), justify="between", align="center", width="100%")
+    """The top line of every public page, its banner landmark: the page's name (or heading)
+    and the theme toggle."""
+    return rx.el.header(
+        rx.hstack(title, color_mode_toggle(), justify="between", align="center", width="100%"),
+        style={"width": "100%", "margin_bottom": "1em"},
+    )
 
 
 def back_to_page(name, slug) -> rx.Component:
     """The header of the history and incident pages: the page's name, linking back to it."""
-    return page_title_bar(rx.link(rx.heading(name, size="6"), href=routes.page_path(slug)))
+    return page_title_bar(rx.link(rx.text(name, size="6", weight="bold"), href=routes.page_path(slug)))
 
 
 def update_entry(update, tz) -> rx.Component:
     return rx.box(
-        rx.text(
+        rx.box(
             rx.text.strong(update.status_label),
             " — ",
-            rx.text.span(update.message, white_space="pre-wrap"),
-            size="2",
+            markdown_html(update.message_html, display="inline"),
+            font_size="var(--font-size-2)",
         ),
-        local_time(update.at_iso, tz, style={"font-size": "0.8em", "opacity": "0.75"}),
+        recent_time(update.at_iso, tz, style={"font-size": "0.8em", "opacity": "0.75"}),
         padding_y="0.4em",
         border_left="3px solid var(--gray-6)",
         padding_left="0.75em",
@@ -81,11 +122,11 @@ def update_entry(update, tz) -> rx.Component:
     )
 
 
-def incident_card(inc, slug, tz, *, show_updates: bool = True) -> rx.Component:
+def incident_card(inc, slug, tz, *, show_updates: bool = True, level: str = "h3") -> rx.Component:
     return card(
         rx.vstack(
             rx.hstack(
-                rx.link(rx.heading(inc.title, size="4"), href=routes.incident_path(slug, inc.id)),
+                rx.link(rx.heading(inc.title, size="4", as_=level), href=routes.incident_path(slug, inc.id)),
                 rx.badge(inc.impact_label + " impact", color_scheme="gray", variant="soft"),
                 rx.badge(inc.status_label, variant="outline"),
                 wrap="wrap",

@@ -8,7 +8,7 @@ import reflex as rx
 
 from statusapp import routes
 from statusapp.queries.public import MonthView, load_history
-from statusapp.ui.public.common import back_to_page, incident_card, not_found, shell
+from statusapp.ui.public.common import back_to_page, incident_card, main_content, not_found, shell
 
 
 class HistoryState(rx.State):
@@ -36,7 +36,7 @@ class HistoryState(rx.State):
 
 def month_block(month) -> rx.Component:
     return rx.vstack(
-        rx.heading(month.label, size="4"),
+        rx.heading(month.label, size="4", as_="h2"),
         rx.cond(
             month.incidents.length() > 0,
             rx.foreach(
@@ -55,18 +55,23 @@ def history_page() -> rx.Component:
     return shell(
         rx.cond(
             s.found,
-            rx.vstack(
+            rx.fragment(
                 back_to_page(s.page_name, s.slug),
-                rx.heading("Incident history", size="5"),
-                rx.foreach(s.months, month_block),
-                rx.hstack(
-                    rx.link("← Older", href=routes.history_path(s.slug, s.offset + 1)),
-                    rx.cond(s.offset > 0, rx.link("Newer →", href=routes.history_path(s.slug, s.offset - 1))),
-                    justify="between",
-                    width="100%",
+                main_content(
+                    rx.heading("Incident history", size="5", as_="h1"),
+                    rx.foreach(s.months, month_block),
+                    rx.el.nav(
+                        rx.hstack(
+                            rx.link("← Older", href=routes.history_path(s.slug, s.offset + 1)),
+                            rx.cond(s.offset > 0,
+                                    rx.link("Newer →", href=routes.history_path(s.slug, s.offset - 1))),
+                            justify="between",
+                            width="100%",
+                        ),
+                        aria_label="History pages",
+                        style={"width": "100%"},
+                    ),
                 ),
-                spacing="4",
-                width="100%",
             ),
             not_found(),
         )

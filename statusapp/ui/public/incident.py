@@ -8,8 +8,8 @@ import reflex as rx
 
 from statusapp import routes
 from statusapp.queries.public import IncidentView, load_incident
-from statusapp.ui.components import card
-from statusapp.ui.public.common import back_to_page, incident_card, not_found, shell
+from statusapp.ui.components import card, markdown_html
+from statusapp.ui.public.common import back_to_page, incident_card, main_content, not_found, shell
 
 
 class IncidentPageState(rx.State):
@@ -36,16 +36,18 @@ def incident_page() -> rx.Component:
     return shell(
         rx.cond(
             s.found,
-            rx.vstack(
+            rx.fragment(
                 back_to_page(s.page_name, s.slug),
-                incident_card(inc, s.slug, s.time_zone),
-                rx.cond(
-                    inc.postmortem != "",
-                    card(rx.heading("Postmortem", size="4"), rx.text(inc.postmortem, white_space="pre-wrap")),
+                main_content(
+                    incident_card(inc, s.slug, s.time_zone, level="h1"),
+                    rx.cond(
+                        inc.postmortem != "",
+                        card(rx.heading("Postmortem", size="4", as_="h2"), markdown_html(inc.postmortem_html),
+                             id="postmortem"),
+                    ),
                 ),
-                rx.link("Incident history", href=routes.history_path(s.slug)),
-                spacing="4",
-                width="100%",
+                rx.el.footer(rx.link("Incident history", href=routes.history_path(s.slug)),
+                             style={"width": "100%", "padding_top": "1em"}),
             ),
             not_found(),
         )

@@ -12,7 +12,16 @@ from statusapp.db import DatabaseUnavailable
 from statusapp.live import ViewTarget, hub
 from statusapp.queries.public import PageView
 from statusapp.ui.components import card, status_badge
-from statusapp.ui.public.common import incident_card, not_found, page_title_bar, paused_note, shell
+from statusapp.ui.format import BROWSER_ZONE
+from statusapp.ui.public.common import (
+    VISUALLY_HIDDEN,
+    incident_card,
+    main_content,
+    not_found,
+    page_title_bar,
+    paused_note,
+    shell,
+)
 
 
 _PAGE_VIEW = TypeAdapter(PageView)
@@ -111,7 +120,7 @@ def page_header(view) -> rx.Component:
     return page_title_bar(
         rx.hstack(
             rx.cond(view.logo_url != "", rx.image(src=view.logo_url, height="2.5em", alt="")),
-            rx.heading(view.name, size="7", color=view.brand_color),
+            rx.heading(view.name, size="7", color=view.brand_color, as_="h1"),
             align="center",
             spacing="3",
         )
@@ -153,7 +162,7 @@ def group_block(group) -> rx.Component:
             group.name != "",
             rx.vstack(
                 rx.hstack(
-                    rx.heading(group.name, size="3"),
+                    rx.heading(group.name, size="3", as_="h3"),
                     status_badge(group.status_label, group.status_color, group.status_text_color),
                     justify="between",
                     width="100%",
@@ -173,7 +182,7 @@ def incident_list(title: str, incidents, view, section_id: str) -> rx.Component:
     return rx.cond(
         incidents.length() > 0,
         rx.vstack(
-            rx.heading(title, size="5"),
+            rx.heading(title, size="5", as_="h2"),
             rx.foreach(incidents, lambda inc: incident_card(inc, view.slug, view.time_zone)),
             width="100%",
             id=section_id,
@@ -182,31 +191,40 @@ def incident_list(title: str, incidents, view, section_id: str) -> rx.Component:
 
 
 def page_body(view) -> rx.Component:
-    return rx.vstack(
+    return rx.fragment(
         # React hoists these into <head>: the tab shows the page's name, status and icon.
         rx.el.title(view.name + " · " + view.status_text),
         rx.cond(view.favicon_url != "", rx.el.link(rel="icon", href=view.favicon_url)),
         page_header(view),
-        rx.cond(view.description != "", rx.text(view.description, color_scheme="gray")),
-        rx.cond(PublicPageState.live_paused, paused_note(view.as_of, view.time_zone)),
-        banner(view),
-        incident_list("Active incidents", view.incidents, view, "active-incidents"),
-        rx.vstack(rx.foreach(view.groups, group_block), width="100%", spacing="3", id="services"),
-        incident_list("Resolved in the last 7 days", view.recent, view, "recent-incidents"),
-        rx.hstack(
-            rx.link("Incident history", href=routes.history_path(view.slug)),
-            rx.text("Times in ", view.time_zone, size="1", color_scheme="gray"),
-            justify="between",
-            width="100%",
-            padding_y="1em",
+        main_content(
+            rx.cond(view.description != "", rx.text(view.description, color_scheme="gray")),
+            rx.cond(PublicPageState.live_paused, paused_note(view.as_of, view.time_zone)),
+            banner(view),
+            incident_list("Active incidents", view.incidents, view, "active-incidents"),
+            rx.el.section(
+                rx.heading("Services", size="5", as_="h2", class_name="visually-hidden", style=VISUALLY_HIDDEN),
+                rx.vstack(rx.foreach(view.groups, group_block), width="100%", spacing="3"),
+                id="services",
+                aria_label="Services",
+                style={"width": "100%"},
+            ),
+            incident_list("Resolved in the last 7 days", view.recent, view, "recent-incidents"),
         ),
-        spacing="4",
-        width="100%",
+        rx.el.footer(
+            rx.hstack(
+                rx.link("Incident history", href=routes.history_path(view.slug)),
+                rx.text("Times in your time zone (", BROWSER_ZONE, ")", size="1", color_scheme="gray"),
+                justify="between",
+                width="100%",
+                padding_y="1em",
+            ),
+            style={"width": "100%"},
+        ),
     )
 
 
 def unavailable() -> rx.Component:
-    return rx.center(
+    return main_content(rx.center(
         rx.vstack(
             rx.heading("Status temporarily unavailable", size="6"),
             rx.text("We cannot read the current status right now. This page retries by itself."),
@@ -217,7 +235,7 @@ def unavailable() -> rx.Component:
         min_height="50vh",
         id="status-unavailable",
         role="status",
-    )
+    ))
 
 
 def status_page() -> rx.Component:
@@ -229,7 +247,9 @@ def status_page() -> rx.Component:
             ("unavailable", unavailable()),
             # A page made private or deleted while open is pushed as not found.
             ("ready", rx.cond(view.found, page_body(view), not_found())),
-            rx.center(rx.spinner(size="3"), min_height="40vh"),
+            main_content(rx.center(rx.spinner(size="3"), rx.text("Loading status…", class_name="visually-hidden",
+                                                               style=VISUALLY_HIDDEN),
+                                   min_height="40vh")),
         ),
         background=rx.cond(view.background_color != "", view.background_color, ""),
     )

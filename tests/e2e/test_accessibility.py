@@ -1,0 +1,77 @@
+"""No serious or critical axe-core violation on any page (issue 10), checked in Chromium with
+axe-playwright-python (it bundles axe-core). Public pages also have their landmarks right."""
+
+from __future__ import annotations
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+from tests.e2e.conftest import login
+
+pytestmark = pytest.mark.e2e
+TIMEOUT_MS = 20_000
+BLOCKING = {"serious", "critical"}
+# On public pages the moderate landmark rules count too: a screen reader user jumps by them.
+LANDMARK_RULES = {"landmark-one-main", "region", "landmark-unique", "landmark-no-duplicate-main"}
+
+
+def _violations(page, *, public: bool) -> list[str]:
+    results = Axe().run(page)
+    found = []
+    for v in results.response["violations"]:
+        if v["impact"] in BLOCKING or (public and v["id"] in LANDMARK_RULES):
+            targets = [", ".join(n["target"]) for n in v["nodes"][:5]]
+            found.append(f"{v['impact']} {v['id']}: {v['help']} -> {targets}")
+    return found
+
+
+def _first_incident_id(page) -> str:
+    href = page.locator("a[href*='/incidents/']").first.get_attribute("href")
+    return href.rsplit("/", 1)[-1]
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("width", [1280, 390])
+def test_public_pages(app_server, browser, scheme, width):
+    ctx = browser.new_context(color_scheme=scheme, viewport={"width": width, "height": 900})
+    page = ctx.new_page()
+    try:
+        page.goto(app_server.url + "/status/demo")
+        page.wait_for_selector("#overall-status", timeout=TIMEOUT_MS)
+        assert _violations(page, public=True) == []
+        page.goto(app_server.url + "/status/demo/history")
+        page.wait_for_selector("text=Incident history", timeout=TIMEOUT_MS)
+        page.wait_for_selector(".incident", timeout=TIMEOUT_MS)
+        assert _violations(page, public=True) == []
+        incident_id = _first_incident_id(page)
+        page.goto(app_server.url + f"/status/demo/incidents/{incident_id}")
+        page.wait_for_selector(".incident-update", timeout=TIMEOUT_MS)
+        assert _violations(page, public=True) == []
+    finally:
+        ctx.close()
+
+
+def test_login_and_every_console_page(app_server, browser):
+    ctx = browser.new_context()
+    page = ctx.new_page()
+    try:
+        page.goto(app_server.url + "/admin/login")
+        page.wait_for_selector("#email", timeout=TIMEOUT_MS)
+        assert _violations(page, public=False) == []
+        login(page, app_server.url)
+        page.wait_for_selector("text=Open incidents", timeout=TIMEOUT_MS)
+        problems = {"/admin": _violations(page, public=False)}
+        for path, ready in [("/admin/incidents", "#incident-title"), ("/admin/services", "#service-name"),
+                            ("/admin/pages", "text=New page")]:
+            page.goto(app_server.url + path)
+            page.wait_for_selector(ready, timeout=TIMEOUT_MS)
+            problems[path] = _violations(page, public=False)
+        page.goto(app_server.url + "/admin/incidents")
+        page.wait_for_selector("#incident-title", timeout=TIMEOUT_MS)
+        incident_id = _first_incident_id(page)
+        page.goto(app_server.url + f"/admin/incidents/{incident_id}")
+        page.wait_for_selector("#incident-heading", timeout=TIMEOUT_MS)
+        problems["/admin/incidents/<id>"] = _violations(page, public=False)
+        assert {k: v for k, v in problems.items() if v} == {}
+    finally:
+        ctx.close()
