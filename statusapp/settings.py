@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     session_hours: int = 12
     login_max_failures: int = 5
     login_window_seconds: int = 900
+    api_rate_per_minute: int = 300  # REST API requests per key and worker (token bucket)
 
     @property
     def effective_database_url(self) -> str:

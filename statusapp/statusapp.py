@@ -8,6 +8,7 @@ import logging
 import reflex as rx
 
 from statusapp import db, routes
+from statusapp.api import install as install_api
 from statusapp.live import hub
 from statusapp.ui.admin.dashboard import dashboard_page
 from statusapp.ui.admin.incident_detail import IncidentDetailAdmin, detail_page
@@ -16,7 +17,8 @@ from statusapp.ui.admin.login import login_page
 from statusapp.ui.admin.pages import pages_page
 from statusapp.ui.admin.services import services_page
 from statusapp.ui.admin.state import AdminState
-from statusapp.ui.public import PAGE_TARGET, add_public_pages
+from statusapp.ui.admin.api_keys import ApiKeysAdmin, api_keys_page
+from statusapp.ui.public import EMBED_TARGET, PAGE_TARGET, add_public_pages
 from statusapp.web import api
 
 logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
@@ -38,7 +40,8 @@ app = rx.App(
 )
 app.register_lifespan_task(migrate_on_start)
 app.register_lifespan_task(hub.lifespan, app=app)
-hub.configure(targets=[PAGE_TARGET], admin_event=AdminState.get_full_name() + ".refresh")
+install_api(api)
+hub.configure(targets=[PAGE_TARGET, EMBED_TARGET], admin_event=AdminState.get_full_name() + ".refresh")
 
 add_public_pages(app)
 app.add_page(login_page, route=routes.ADMIN_LOGIN, title="Sign in · statusapp")
@@ -47,3 +50,4 @@ app.add_page(incidents_page, route=routes.ADMIN_INCIDENTS, on_load=AdminState.op
 app.add_page(detail_page, route=routes.ADMIN_INCIDENT, on_load=IncidentDetailAdmin.open_incident, title="Incident · statusapp")
 app.add_page(services_page, route=routes.ADMIN_SERVICES, on_load=AdminState.open_console, title="Services · statusapp")
 app.add_page(pages_page, route=routes.ADMIN_PAGES, on_load=AdminState.open_console, title="Status pages · statusapp")
+app.add_page(api_keys_page, route=routes.ADMIN_API_KEYS, on_load=ApiKeysAdmin.open_keys, title="API keys · statusapp")

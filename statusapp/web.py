@@ -43,7 +43,7 @@ background:#fff;color:#111}}@media (prefers-color-scheme:dark){{body{{background
 @api.middleware("http")
 async def guard(request: Request, call_next):
     path = request.url.path
-    slug = routes.public_slug(path)
+    slug = routes.guarded_page_slug(path)
     if request.method == "GET" and slug:
         if not hub.is_public_slug(slug) and not await asyncio.to_thread(page_exists, slug):
             return HTMLResponse(NOT_FOUND_HTML.format(path=html.escape(path)), status_code=404)

@@ -99,6 +99,7 @@ class LiveHub:
         self.rooms = Rooms()
         self.targets: list[ViewTarget] = []
         self.admin_event: str | None = None  # full name of the console's refresh handler
+        self.page_listeners: list[Callable[[int, View], None]] = []
         self.bus: LocalBus | RedisBus = LocalBus(self.apply)
         self.refresher = RefreshScheduler(self._rebuild)
         self.outbox = OutboxWatcher(self.mark_dirty)
@@ -108,6 +109,12 @@ class LiveHub:
     def configure(self, *, targets: list[ViewTarget], admin_event: str) -> None:
         self.targets = list(targets)
         self.admin_event = admin_event
+
+    def on_page_pushed(self, listener: Callable[[int, View], None]) -> None:
+        """Call `listener(page_id, view)` in this worker for every pushed rebuild of a page,
+        changed or not (e.g. the JSON API's cache drops that page's documents)."""
+        if listener not in self.page_listeners:
+            self.page_listeners.append(listener)
 
     @contextlib.asynccontextmanager
     async def lifespan(self, app: Any):
@@ -158,6 +165,8 @@ class LiveHub:
         """Update this worker's cache and emit to this worker's sockets."""
         for msg in messages:
             if msg["type"] == "page":
+                for listener in self.page_listeners:
+                    listener(msg["page_id"], msg["view"])
                 await self._apply_page(msg["page_id"], msg["view"])
             elif msg["type"] == "admin":
                 self.outbox.note_pushed(msg.get("event_ids", ()))
