@@ -18,7 +18,7 @@ from statusapp.ui.admin.pages import pages_page
 from statusapp.ui.admin.services import services_page
 from statusapp.ui.admin.state import AdminState
 from statusapp.ui.admin.api_keys import ApiKeysAdmin, api_keys_page
-from statusapp.ui.public import EMBED_TARGET, PAGE_TARGET, add_public_pages
+from statusapp.ui.public import EMBED_TARGET, PAGE_TARGET, add_public_pages, storage_fallback
 from statusapp.web import api
 
 logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
@@ -36,7 +36,7 @@ async def migrate_on_start():
 
 app = rx.App(
     api_transformer=api,
-    head_components=[rx.el.link(rel="icon", href="/favicon.svg", type="image/svg+xml")],
+    head_components=[rx.el.link(rel="icon", href="/favicon.svg", type="image/svg+xml"), storage_fallback()],
 )
 app.register_lifespan_task(migrate_on_start)
 app.register_lifespan_task(hub.lifespan, app=app)

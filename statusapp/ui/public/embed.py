@@ -68,6 +68,31 @@ def embed_projection(view: dict[str, Any]) -> dict[str, Any]:
 
 THEMES = ("light", "dark", "auto")
 
+# A framed widget is a third-party document: browsers blocking third-party storage (Safari,
+# Brave, Chrome's incognito or settings) throw on any touch of localStorage/sessionStorage,
+# and Reflex's runtime reads them while rendering. Put an in-memory stand-in there first (in
+# <head>, before the app's modules run); nothing changes where storage works.
+STORAGE_FALLBACK_JS = """(function () {
+  ["localStorage", "sessionStorage"].forEach(function (name) {
+    try { window[name].getItem("statusapp"); return; } catch (e) {}
+    var data = new Map();
+    var store = {
+      getItem: function (k) { return data.has(String(k)) ? data.get(String(k)) : null; },
+      setItem: function (k, v) { data.set(String(k), String(v)); },
+      removeItem: function (k) { data.delete(String(k)); },
+      clear: function () { data.clear(); },
+      key: function (i) { return Array.from(data.keys())[i] || null; },
+      get length() { return data.size; }
+    };
+    try { Object.defineProperty(window, name, {value: store, configurable: true}); } catch (e) {}
+  });
+})();"""
+
+
+def storage_fallback() -> rx.Component:
+    """For the app's head_components."""
+    return rx.script(STORAGE_FALLBACK_JS)
+
 
 class EmbedState(rx.State):
     """A widget's view of one page; `view` reads the process cache like the page's does."""
