@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from statusapp.api import badges, docs, embed, feeds, v1, v2
+from statusapp.api import badges, docs, embed, files, v1, v2
 from statusapp.api.cache import documents
 from statusapp.live import hub
 
@@ -16,7 +16,7 @@ def install(app: FastAPI) -> None:
     if getattr(app.state, "statusapp_api", False):
         return
     app.state.statusapp_api = True
-    public = (v2.router, badges.router, feeds.router, embed.router)
+    public = (v2.router, files.router, badges.router, embed.router)
     for router in (v1.router, *public, docs.router):
         app.include_router(router)
     docs.document(v1.router, *public)

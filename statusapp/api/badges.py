@@ -164,18 +164,7 @@ async def serve_service_badge(request: Request, service: str, metric: str) -> Re
 Metric = Literal["status", "uptime"]
 METRIC_QUERY = Query("status", description=f"`status`, or `uptime` for the last {UPTIME_DAYS} days")
 
-_page, _host = routes.page_patterns("badge.svg")
 _svc_page, _svc_host = routes.page_patterns("services/{service}/badge.svg")
-
-
-@router.get(_page, response_class=Response, responses=BADGE_RESPONSES, summary="Overall status badge of a page")
-async def page_badge(request: Request, slug: str) -> Response:
-    return await serve_page_badge(request)
-
-
-@router.get(_host, response_class=Response, responses=BADGE_RESPONSES, summary="Overall status badge (Host's page)")
-async def host_badge(request: Request) -> Response:
-    return await serve_page_badge(request)
 
 
 @router.get(_svc_page, response_class=Response, responses=BADGE_RESPONSES, summary="A service's badge")

@@ -15,7 +15,7 @@ import re
 from email.utils import format_datetime
 from xml.etree import ElementTree as ET
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 
 from statusapp import routes
@@ -153,38 +153,17 @@ def build_calendar(data: StatuspageData) -> bytes:
     return "".join(_ics_line(line) for line in lines).encode("utf-8")
 
 
-router = APIRouter(tags=["feeds"])
-FILES = {
-    "history.atom": (build_atom, ATOM_TYPE, "Atom feed of the page's incidents"),
-    "history.rss": (build_rss, RSS_TYPE, "RSS feed of the page's incidents"),
-    "maintenance.ics": (build_calendar, ICS_TYPE, "iCalendar of the page's upcoming maintenance"),
+FEEDS = {
+    "history.atom": (build_atom, ATOM_TYPE),
+    "history.rss": (build_rss, RSS_TYPE),
+    "maintenance.ics": (build_calendar, ICS_TYPE),
 }
 
 
-def _add_file_routes(name: str) -> None:
-    build, media_type, summary = FILES[name]
-    by_slug, by_host = routes.page_patterns(name)
-
-    async def serve(request: Request) -> Response:
-        entry = await page_entry(request)
-        if entry is None:
-            return JSONResponse({"error": "not_found", "message": "There is no public status page here."},
-                                status_code=404, headers=PUBLIC_HEADERS)
-        return cached_response(request, entry.render((name,), build), media_type)
-
-    async def page_file(request: Request, slug: str) -> Response:
-        return await serve(request)
-
-    async def host_file(request: Request) -> Response:
-        return await serve(request)
-
-    responses = {200: {"content": {media_type.split(";")[0]: {}}}, 304: {"description": "Not modified"},
-                 404: {"description": "No such public page"}}
-    router.add_api_route(by_slug, page_file, methods=["GET"], response_class=Response, responses=responses,
-                         summary=summary, operation_id=f"{name} page")
-    router.add_api_route(by_host, host_file, methods=["GET"], response_class=Response, responses=responses,
-                         summary=summary + " (Host's page)", operation_id=f"{name} host")
-
-
-for _file in FILES:
-    _add_file_routes(_file)
+async def serve_feed(request: Request, name: str) -> Response:
+    build, media_type = FEEDS[name]
+    entry = await page_entry(request)
+    if entry is None:
+        return JSONResponse({"error": "not_found", "message": "There is no public status page here."},
+                            status_code=404, headers=PUBLIC_HEADERS)
+    return cached_response(request, entry.render((name,), build), media_type)

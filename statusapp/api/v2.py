@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 
 from statusapp import routes
@@ -195,30 +195,30 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-async def serve_document(request: Request, name: str) -> Response:
+DOCUMENT_PARAM = Path(description="One of Statuspage's documents", json_schema_extra={"enum": list(routes.V2_DOCUMENTS)})
+
+
+async def serve_document(request: Request, document: str) -> Response:
+    if document not in BUILDERS:
+        return page_not_found()
     entry = await page_entry(request)
     if entry is None:
         return page_not_found()
-    rendered = entry.render(("v2", name), functools.partial(build_document, name))
+    rendered = entry.render(("v2", document), functools.partial(build_document, document))
     return cached_response(request, rendered, JSON_TYPE)
 
 
-def _add_document_routes(name: str) -> None:
-    by_slug, by_host = routes.page_patterns("api/v2/" + name)
-
-    async def page_document(request: Request, slug: str) -> Response:
-        return await serve_document(request, name)
-
-    async def host_document(request: Request) -> Response:
-        return await serve_document(request, name)
-
-    for pattern, endpoint, whose in ((by_slug, page_document, "the public page `slug`"),
-                                     (by_host, host_document, "the page `/` shows for this Host")):
-        router.add_api_route(
-            pattern, endpoint, methods=["GET"], response_class=Response, responses=RESPONSES,
-            summary=f"{name} of {whose}", operation_id=f"v2 {name} {'page' if endpoint is page_document else 'host'}",
-        )
+# One route per page form (not one per document): every request that reaches Reflex is matched
+# against the routes before it, so the API keeps their number small.
+_by_slug, _by_host = routes.page_patterns("api/v2/{document:path}")
 
 
-for _name in routes.V2_DOCUMENTS:
-    _add_document_routes(_name)
+@router.get(_by_slug, response_class=Response, responses=RESPONSES, summary="A document of the public page `slug`")
+async def page_document(request: Request, slug: str, document: str = DOCUMENT_PARAM) -> Response:
+    return await serve_document(request, document)
+
+
+@router.get(_by_host, response_class=Response, responses=RESPONSES,
+            summary="A document of the page `/` shows for this Host (default page or custom domain)")
+async def host_document(request: Request, document: str = DOCUMENT_PARAM) -> Response:
+    return await serve_document(request, document)

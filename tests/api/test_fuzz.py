@@ -40,7 +40,7 @@ def test_no_input_makes_any_endpoint_fail(db, org, key, acme, other_org, monkeyp
     schema = schemathesis.openapi.from_asgi("/api/openapi.json", api)
     failures: list[str] = []
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) > 30
+    assert len(operations) >= 20
     for operation in operations:
         writes = operation.method.upper() != "GET"
         modes = [GenerationMode.POSITIVE] + ([GenerationMode.NEGATIVE] if can_be_invalid(operation) else [])

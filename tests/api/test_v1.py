@@ -238,7 +238,8 @@ def test_openapi_document_and_docs_page(client):
                ("PUT", "/api/v1/services/{service_id}/status"), ("POST", "/api/v1/incidents"),
                ("GET", "/api/v1/incidents"), ("GET", "/api/v1/incidents/{incident_id}"),
                ("POST", "/api/v1/incidents/{incident_id}/updates"), ("POST", "/api/v1/incidents/{incident_id}/resolve"),
-               ("GET", "/status/{slug}/api/v2/summary.json"), ("GET", "/api/v2/summary.json")]:
+               ("GET", "/status/{slug}/api/v2/{document}"), ("GET", "/api/v2/{document}"),
+               ("GET", "/status/{slug}/{name}"), ("GET", "/status/{slug}/services/{service}/badge.svg")]:
         assert op in ops, op
     assert "api_key" in schema["components"]["securitySchemes"]
     docs = client.get("/api/docs")
