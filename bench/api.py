@@ -5,7 +5,8 @@
 
 Starts the real app (`reflex run --env prod`, tests/support/appserver.py, 1 worker, a throw-away
 SQLite database), creates a page of 50 services (5 groups of 8 + 10 alone) with 20 incidents
-(3 active, each incident with 3 updates) through the domain operations, then:
+(3 active, each incident with 3 updates) through the domain operations, and a page of 1,000
+services in another organization, waits for the server to settle, then:
 
 1. Throughput: a load generator in a SECOND PROCESS hits each URL for `--seconds`, in turns
    (/ping, summary.json, badge.svg, repeated `--rounds` times), on loopback, keep-alive.
@@ -51,6 +52,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-sync", "--no-first-run"]
 SLUG = "bench"
 BIG_SLUG = "big"
+SETTLE_SECONDS = 6
 
 
 # ---- the load generator (a second process) ------------------------------------------------------
@@ -109,7 +111,7 @@ def measure_rps(url: str, seconds: float, connections: int, use_wrk: bool) -> fl
 # ---- data ---------------------------------------------------------------------------------------
 def build_pages(database_url: str) -> tuple[str, int]:
     """The 50-service page with 20 incidents, the 1,000-service page; returns (API key, a service id)."""
-    from statusapp.domain import Actor, incidents, pages, services
+    from statusapp.domain import Actor, incidents, organizations, pages, services
     from statusapp.domain.apikeys import create_api_key
     from statusapp.settings import get_settings
 
@@ -131,12 +133,15 @@ def build_pages(database_url: str) -> tuple[str, int]:
             incidents.resolve_incident(actor=actor, incident_id=inc.id, message="Resolved.")
         else:
             incidents.post_update(actor=actor, incident_id=inc.id, status="monitoring", message="Watching.")
+    # The big page belongs to another organization: a change on the 50-service page rebuilds the
+    # live views of its own organization only.
+    other = Actor(organizations.create_organization(name="Big Co").id)
     big = []
     for g in range(40):
-        group = services.create_group(actor=actor, name=f"Cluster {g}")
-        big += [services.create_service(actor=actor, name=f"Node {g}-{i}", slug=f"node-{g}-{i}", group_id=group.id).id
+        group = services.create_group(actor=other, name=f"Cluster {g}")
+        big += [services.create_service(actor=other, name=f"Node {g}-{i}", slug=f"node-{g}-{i}", group_id=group.id).id
                 for i in range(25)]
-    pages.create_page(actor=actor, name="Big", slug=BIG_SLUG, service_ids=big)
+    pages.create_page(actor=other, name="Big", slug=BIG_SLUG, service_ids=big)
     return create_api_key(actor=actor, name="bench").token, ids[-1]
 
 
@@ -239,6 +244,7 @@ def main() -> int:
             t0 = time.perf_counter()
             token, service_id = build_pages(server.database_url)
             print(f"data: 50 + 1,000 services, 20 incidents created in {time.perf_counter() - t0:.0f} s")
+            time.sleep(SETTLE_SECONDS)  # the server's outbox watcher pushes what this process wrote
             base = server.url
             urls = {"ping": f"{base}/ping", "summary": f"{base}/status/{SLUG}/api/v2/summary.json",
                     "badge": f"{base}/status/{SLUG}/badge.svg"}
