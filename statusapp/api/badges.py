@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse, Response
 
 from statusapp import routes
 from statusapp.api.cache import Rendered
-from statusapp.api.v2 import PUBLIC_HEADERS, cached_response, page_entry
+from statusapp.api.v2 import PUBLIC_HEADERS, PlainRoute, cached_response, page_entry
 from statusapp.enums import PageIndicator, ServiceStatus
 from statusapp.queries.statuspage import UPTIME_DAYS, load_service_uptime
 
@@ -123,7 +123,7 @@ class UptimeFigures:
 
 
 uptime_figures = UptimeFigures()
-router = APIRouter(tags=["badges"])
+router = APIRouter(tags=["badges"], route_class=PlainRoute)
 BADGE_RESPONSES = {200: {"content": {"image/svg+xml": {}}}, 304: {"description": "Not modified"},
                    404: {"description": "No such public page or service"}}
 
@@ -145,7 +145,12 @@ async def serve_page_badge(request: Request) -> Response:
     return cached_response(request, entry.render(("badge",), build), SVG_TYPE)
 
 
-async def serve_service_badge(request: Request, service: str, metric: str) -> Response:
+async def serve_service_badge(request: Request, service: str) -> Response:
+    metric = request.query_params.get("metric", "status")
+    if metric not in METRICS:
+        return JSONResponse({"error": "invalid", "message": "Invalid input.",
+                             "errors": [{"field": "metric", "reason": f"Use one of: {', '.join(METRICS)}."}]},
+                            status_code=422, headers=PUBLIC_HEADERS)
     entry = await page_entry(request)
     component = entry.data.service_by_key(service) if entry is not None else None
     if component is None:
@@ -161,6 +166,7 @@ async def serve_service_badge(request: Request, service: str, metric: str) -> Re
     return cached_response(request, rendered, SVG_TYPE)
 
 
+METRICS = ("status", "uptime")
 Metric = Literal["status", "uptime"]
 METRIC_QUERY = Query("status", description=f"`status`, or `uptime` for the last {UPTIME_DAYS} days")
 
@@ -169,9 +175,9 @@ _svc_page, _svc_host = routes.page_patterns("services/{service}/badge.svg")
 
 @router.get(_svc_page, response_class=Response, responses=BADGE_RESPONSES, summary="A service's badge")
 async def service_badge(request: Request, slug: str, service: str, metric: Metric = METRIC_QUERY) -> Response:
-    return await serve_service_badge(request, service, metric)
+    return await serve_service_badge(request, service)  # PlainRoute: `metric` is read from the request
 
 
 @router.get(_svc_host, response_class=Response, responses=BADGE_RESPONSES, summary="A service's badge (Host's page)")
 async def host_service_badge(request: Request, service: str, metric: Metric = METRIC_QUERY) -> Response:
-    return await serve_service_badge(request, service, metric)
+    return await serve_service_badge(request, service)

@@ -10,10 +10,11 @@ Without `data-page` it reads the default page (`/api/v2/summary.json`).
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from statusapp import routes
+from statusapp.api.v2 import PlainRoute
 
 EMBED_JS = r"""(function () {
   "use strict";
@@ -101,11 +102,11 @@ EMBED_JS = r"""(function () {
 })();
 """
 
-router = APIRouter(tags=["embeds"])
+router = APIRouter(tags=["embeds"], route_class=PlainRoute)
 
 
 @router.get(routes.EMBED_SCRIPT, response_class=Response, summary="The script embed (banner on your site)",
             responses={200: {"content": {"text/javascript": {}}}})
-async def embed_script() -> Response:
+async def embed_script(_request: Request) -> Response:
     return Response(EMBED_JS, media_type="text/javascript; charset=utf-8",
                     headers={"Cache-Control": "public, max-age=300", "Access-Control-Allow-Origin": "*"})

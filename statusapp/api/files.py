@@ -18,6 +18,7 @@ from starlette.convertors import Convertor, register_url_convertor
 from statusapp import routes
 from statusapp.api.badges import serve_page_badge
 from statusapp.api.feeds import FEEDS, serve_feed
+from statusapp.api.v2 import PlainRoute
 
 
 class PageFileConvertor(Convertor):
@@ -33,7 +34,7 @@ class PageFileConvertor(Convertor):
 register_url_convertor("pagefile", PageFileConvertor())
 assert set(routes.PAGE_FILES) == {"badge.svg", *FEEDS}
 
-router = APIRouter(tags=["badges and feeds"])
+router = APIRouter(tags=["badges and feeds"], route_class=PlainRoute)
 FILE_PARAM = Path(description="badge.svg (overall status), history.atom / history.rss (incidents), "
                               "maintenance.ics (upcoming maintenance)",
                   json_schema_extra={"enum": list(routes.PAGE_FILES)})

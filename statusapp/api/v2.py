@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
+from fastapi.routing import APIRoute
 
 from statusapp import routes
 from statusapp.api.cache import PageEntry, Rendered, documents
@@ -187,7 +188,22 @@ def build_document(name: str, data: StatuspageData) -> bytes:
 
 
 # ---- routes -------------------------------------------------------------------------------
-router = APIRouter(tags=["public (Statuspage v2)"])
+class PlainRoute(APIRoute):
+    """A route documented in OpenAPI like any other, but served without FastAPI's per-request
+    parameter machinery (measured here: ~150 µs of a ~250 µs request): the endpoint gets the
+    request and the path parameters as strings, and reads and checks any query parameter
+    itself. Only for the public GETs that tools poll and READMEs embed."""
+
+    def get_route_handler(self) -> Callable:
+        endpoint = self.endpoint
+
+        async def handler(request: Request) -> Response:
+            return await endpoint(request, **request.path_params)
+
+        return handler
+
+
+router = APIRouter(tags=["public (Statuspage v2)"], route_class=PlainRoute)
 RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"content": {"application/json": {}}},
     304: {"description": "Not modified (the ETag sent in If-None-Match is current)"},
