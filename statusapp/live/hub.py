@@ -12,8 +12,9 @@ The hub only wires its parts together, one job each: `PageCache` (views and look
 `Rooms` (sockets and late joiners), a bus (`LocalBus`, or `RedisBus` with several workers),
 `RefreshScheduler` (one rebuild per organization per burst of changes), `OutboxWatcher`
 (changes committed by other processes), and `protocol` (Reflex's message shapes).
-A view can be pushed to several targets (the full page, later a compact embed): each is a
-Reflex state var with its own room and its own projection of the view.
+A view can be pushed to several targets (the full page, the embed widget): each is a
+Reflex state var with its own room and its own projection of the view. Page listeners
+(`on_page_pushed`: the JSON API's document cache) hear every pushed rebuild in every worker.
 Admin consoles join `admin-<org>` and get a server-sent `refresh` event instead of a delta.
 """
 
