@@ -18,7 +18,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from statusapp import routes
-from statusapp.api.cache import Rendered
+from statusapp.api.cache import Rendered, Unavailable
 from statusapp.api.v2 import PUBLIC_HEADERS, PlainRoute, cached_response, page_entry
 from statusapp.enums import PageIndicator, ServiceStatus
 from statusapp.queries.statuspage import UPTIME_DAYS, load_service_uptime
@@ -117,7 +117,13 @@ class UptimeFigures:
             flight = asyncio.ensure_future(asyncio.to_thread(load_service_uptime, service_id, time_zone))
             self._flights[key] = flight
             flight.add_done_callback(lambda _f: self._flights.pop(key, None))
-        value = await asyncio.shield(flight)
+        try:
+            value = await asyncio.shield(flight)
+        except Exception as exc:  # database unreachable: the last figure, else 503
+            if found is None:
+                raise Unavailable(str(exc)) from exc
+            self._values[key] = (time.monotonic(), found[1])
+            return found[1]
         self._values[key] = (time.monotonic(), value)
         return value
 

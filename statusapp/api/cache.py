@@ -12,7 +12,9 @@ Freshness, in every worker:
   waiting for the outbox watcher.
 
 A reload is single-flight: the requests arriving meanwhile for the same page wait for the one
-load in flight. Rendered bodies (JSON documents, badges, feeds) are built once per entry, with
+load in flight. When the database cannot be read, the last copy keeps being served (a status
+page must stay up when the rest is down) and the load is retried after `ttl`; without a copy,
+`Unavailable` is raised (the routes answer 503). Rendered bodies (JSON documents, badges, feeds) are built once per entry, with
 their ETag, on first request.
 """
 
@@ -21,12 +23,15 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import hashlib
+import logging
 import time
 from collections.abc import Callable, Hashable
 from typing import Any
 
 from statusapp.live.outbox import max_event_id
 from statusapp.queries.statuspage import StatuspageData, load_statuspage
+
+log = logging.getLogger(__name__)
 
 TTL_SECONDS = 1.0
 MAX_HOSTS = 1000  # Host headers remembered (any client can send any Host)
@@ -40,6 +45,10 @@ class Rendered:
     @classmethod
     def of(cls, body: bytes) -> "Rendered":
         return cls(body, '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"')
+
+
+class Unavailable(Exception):
+    """The page could not be loaded (database unreachable) and no copy of it is cached."""
 
 
 class PageEntry:
@@ -102,6 +111,17 @@ class PageDocuments:
         return await asyncio.shield(flight)
 
     async def _refresh(self, key: Key, entry: PageEntry | None) -> PageEntry | None:
+        try:
+            return await self._load(key, entry)
+        except Exception as exc:
+            stale = entry or self._entries.get(self._ids.get(key, -1))
+            if stale is None:
+                raise Unavailable(str(exc)) from exc
+            log.warning("serving the cached copy of page %s: reload failed (%s)", stale.data.page_id, exc)
+            stale.checked_at = self.clock()  # retry after ttl, not on every request
+            return stale
+
+    async def _load(self, key: Key, entry: PageEntry | None) -> PageEntry | None:
         started = self.clock()
         invalidations = dict(self._invalidations)
         high_water = await asyncio.to_thread(self.high_water)

@@ -25,7 +25,7 @@ from fastapi.responses import Response
 from fastapi.routing import APIRoute
 
 from statusapp import routes
-from statusapp.api.cache import PageEntry, Rendered, documents
+from statusapp.api.cache import PageEntry, Rendered, Unavailable, documents
 from statusapp.enums import PageIndicator
 from statusapp.queries.statuspage import INCIDENT_LIMIT, Component, IncidentData, StatuspageData
 from statusapp.settings import get_settings
@@ -34,6 +34,7 @@ JSON_TYPE = "application/json; charset=utf-8"
 CACHE_CONTROL = "public, max-age=1"
 PUBLIC_HEADERS = {"Cache-Control": CACHE_CONTROL, "Access-Control-Allow-Origin": "*"}
 NOT_FOUND_JSON = b'{"error":"not_found","message":"There is no public status page here."}'
+UNAVAILABLE_JSON = b'{"error":"unavailable","message":"The status cannot be read right now; retry shortly."}'
 
 
 # ---- shared response helpers (badges and feeds use them too) ------------------------------
@@ -198,7 +199,11 @@ class PlainRoute(APIRoute):
         endpoint = self.endpoint
 
         async def handler(request: Request) -> Response:
-            return await endpoint(request, **request.path_params)
+            try:
+                return await endpoint(request, **request.path_params)
+            except Unavailable:
+                return Response(UNAVAILABLE_JSON, status_code=503, media_type=JSON_TYPE,
+                                headers={"Retry-After": "5", "Access-Control-Allow-Origin": "*"})
 
         return handler
 

@@ -250,3 +250,19 @@ def test_read_model_loads_with_a_fixed_number_of_queries(db, acme, org):
     for sid in ids[:5]:
         incidents.create_incident(actor=org, title="x", impact="minor", message="m", services={sid: None})
     assert count() == before
+
+
+def test_database_outage_serves_the_last_copy_else_503(client, acme, monkeypatch):
+    first = get(client, "/status/acme/api/v2/summary.json")
+
+    def down():
+        raise OSError("database unreachable")
+
+    monkeypatch.setattr(documents, "high_water", down)
+    monkeypatch.setattr(documents, "loader", lambda *_a: down())
+    monkeypatch.setattr(documents, "ttl", 0.0)  # every request tries to reload
+    again = get(client, "/status/acme/api/v2/summary.json")
+    assert again.content == first.content
+    assert get(client, "/status/acme/badge.svg").content.startswith(b"<svg")
+    r = client.get("/status/other/api/v2/summary.json")  # never loaded: nothing to fall back on
+    assert r.status_code == 503 and r.json()["error"] == "unavailable" and r.headers["retry-after"] == "5"
