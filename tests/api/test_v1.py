@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
-from statusapp.domain import incidents, pages, services
+from statusapp.domain import pages
 from statusapp.domain.apikeys import revoke_api_key
 from statusapp.domain.events import EventKind
 from statusapp.models import ApiKey, DomainEvent, IncidentUpdate, ServiceStatusChange
@@ -105,7 +105,7 @@ def test_incident_lifecycle_goes_through_the_domain_and_is_attributed_to_the_key
 
     r = client.post(V1 + f"/incidents/{inc['id']}/resolve", headers=h, json={"message": "All good."})
     assert r.status_code == 200 and r.json()["status"] == "resolved" and r.json()["resolved_at"]
-    assert client.get(V1 + f"/incidents?state=resolved", headers=h).json()[0]["id"] == inc["id"]
+    assert client.get(V1 + "/incidents?state=resolved", headers=h).json()[0]["id"] == inc["id"]
 
     # The public JSON follows, and the same service ids are its component ids.
     summary = client.get("/status/acme/api/v2/summary.json").json()

@@ -13,12 +13,9 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from sqlmodel import select
 
-from statusapp.db import session_scope
 from statusapp.domain import Actor, pages, services
 from statusapp.domain.apikeys import create_api_key
-from statusapp.models import Service
 from tests.e2e.conftest import login
 
 pytestmark = pytest.mark.e2e
