@@ -11,7 +11,7 @@ import urllib.parse
 from http.cookies import CookieError, SimpleCookie
 
 from statusapp.domain import Actor
-from statusapp.domain import auth
+from statusapp.domain import apikeys, auth
 from statusapp.enums import ChangeCause
 
 SESSION_COOKIE = "statusapp_session"
@@ -44,3 +44,16 @@ def session_user(token: str | None) -> auth.SessionUser | None:
 
 def actor_for(user: auth.SessionUser) -> Actor:
     return Actor(user.organization_id, user.user_id, ChangeCause.manual)
+
+
+def bearer_token(authorization_header: str | None) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header (None for any other scheme)."""
+    scheme, _, token = (authorization_header or "").strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def api_key_actor(authorization_header: str | None) -> Actor | None:
+    """The REST API caller: the Actor of the live API key in the Authorization header, or None."""
+    return apikeys.actor_for_token(bearer_token(authorization_header))

@@ -1,4 +1,5 @@
-"""`statusapp` command: migrate, create-admin, demo, bootstrap (what `make run` calls first), worker."""
+"""`statusapp` command: migrate, create-admin, demo, bootstrap (what `make run` calls first),
+worker (the background jobs alone), api-key create (a REST API key for automation)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ import sys
 
 from statusapp import db
 from statusapp.demo import ensure_organization, load_demo
-from statusapp.domain import ValidationError
+from statusapp.domain import Actor, NotFound, ValidationError
+from statusapp.domain.apikeys import create_api_key
 from statusapp.domain.organizations import count_users, create_user
 from statusapp.settings import get_settings
 
@@ -102,6 +104,24 @@ def cmd_worker(_args) -> int:
     return 0
 
 
+def cmd_api_key_create(args) -> int:
+    """Print a new REST API key of an organization (the first one by default), shown once."""
+    db.migrate_locked()
+    org_id = args.org if args.org is not None else ensure_organization()
+    try:
+        key = create_api_key(actor=Actor(org_id), name=args.name)
+    except ValidationError as exc:
+        for field, msg in exc.errors.items():
+            print(f"error: {field}: {msg}", file=sys.stderr)
+        return 2
+    except NotFound:
+        print(f"error: org: no organization with id {org_id}", file=sys.stderr)
+        return 2
+    print(key.token)
+    print(f"API key '{key.name}' (id {key.id}) for organization {org_id}: shown once, store it now.", file=sys.stderr)
+    return 0
+
+
 def _safe_url() -> str:
     url = get_settings().effective_database_url
     if "@" in url:
@@ -122,6 +142,11 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("demo", help="load the demo page into an empty database").set_defaults(fn=cmd_demo)
     sub.add_parser("bootstrap", help="migrate, first admin, demo").set_defaults(fn=cmd_bootstrap)
     sub.add_parser("worker", help="run the background jobs without the web app").set_defaults(fn=cmd_worker)
+    keys = sub.add_parser("api-key", help="REST API keys").add_subparsers(dest="api_key_command", required=True)
+    p = keys.add_parser("create", help="create a key and print it (once) on stdout")
+    p.add_argument("--name", required=True, help="what the key is for, e.g. 'deploy bot'")
+    p.add_argument("--org", type=int, help="organization id (default: the first organization)")
+    p.set_defaults(fn=cmd_api_key_create)
     args = parser.parse_args(argv)
     return args.fn(args)
 

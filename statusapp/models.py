@@ -56,6 +56,21 @@ class LoginAttempt(SQLModel, table=True):
     created_at: dt.datetime = Field(default_factory=utcnow)
 
 
+class ApiKey(SQLModel, table=True):
+    """A key of the admin REST API, scoped to one organization. Only the SHA-256 of the token is
+    stored (the token is shown once); `prefix` is its first characters, to tell keys apart."""
+
+    __tablename__ = "api_key"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    organization_id: int = Field(foreign_key="organization.id", index=True)
+    name: str = Field(max_length=200)
+    prefix: str = Field(max_length=16)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_by_user_id: Optional[int] = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    revoked_at: Optional[dt.datetime] = None
+
+
 class StatusPage(SQLModel, table=True):
     __tablename__ = "status_page"
     id: Optional[int] = Field(default=None, primary_key=True)
@@ -146,6 +161,7 @@ class IncidentUpdate(SQLModel, table=True):
     deliver_notifications: bool = True
     notified_at: Optional[dt.datetime] = None
     created_by_user_id: Optional[int] = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    created_by_api_key_id: Optional[int] = Field(default=None, foreign_key="api_key.id", ondelete="SET NULL")
     created_at: dt.datetime = Field(default_factory=utcnow)
     display_at: dt.datetime = Field(default_factory=utcnow)
 
@@ -165,6 +181,7 @@ class ServiceStatusChange(SQLModel, table=True):
     cause: str = Field(max_length=16)
     incident_id: Optional[int] = Field(default=None, foreign_key="incident.id", ondelete="SET NULL")
     actor_user_id: Optional[int] = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    actor_api_key_id: Optional[int] = Field(default=None, foreign_key="api_key.id", ondelete="SET NULL")
     changed_at: dt.datetime = Field(default_factory=utcnow)
 
 

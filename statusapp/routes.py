@@ -25,13 +25,44 @@ ADMIN_SERVICES = "/admin/services"
 ADMIN_INCIDENTS = "/admin/incidents"
 ADMIN_INCIDENT = "/admin/incidents/[incident_id]"
 
+ADMIN_API_KEYS = "/admin/api-keys"
+EMBED_PAGE = "/embed/[slug]"  # the iframe widget (a Reflex page that any site may frame)
+
 # Served by statusapp.web (FastAPI), not by Reflex.
 AUTH_LOGIN = "/auth/login"
 AUTH_LOGOUT = "/auth/logout"
 
+# Served by statusapp.api (FastAPI). A page's files hang under its URL (`/status/<slug>`) and,
+# for the page `/` shows (default page or custom domain), under `/` (slug None).
+API_V1 = "/api/v1"
+API_DOCS = "/api/docs"
+API_OPENAPI = "/api/openapi.json"
+API_DOCS_ASSETS = "/api/docs/assets"
+EMBED_SCRIPT = "/embed.js"
+V2_DOCUMENTS = (
+    "summary.json",
+    "status.json",
+    "components.json",
+    "incidents.json",
+    "incidents/unresolved.json",
+    "scheduled-maintenances.json",
+    "scheduled-maintenances/upcoming.json",
+    "scheduled-maintenances/active.json",
+)
+PAGE_FILES = ("badge.svg", "history.atom", "history.rss", "maintenance.ics")
+SERVICE_BADGE = "badge.svg"  # under <page url>/services/<id or slug>/
+
+
+def page_patterns(tail: str) -> tuple[str, str]:
+    """The two FastAPI patterns of a file under a page's URL: `/status/{slug}/<tail>` and `/<tail>`."""
+    return f"/{STATUS_PREFIX}/{{slug}}/{tail}", f"/{tail}"
+
+
 STATUS_PREFIX = "status"
 ADMIN_PREFIX = "admin"
 AUTH_PREFIX = "auth"
+EMBED_PREFIX = "embed"
+API_PREFIX = "api"
 
 
 def _text(value: Any) -> Any:
@@ -65,6 +96,51 @@ def admin_incident_path(incident_id: Any) -> Any:
     return ADMIN_INCIDENTS + "/" + _text(incident_id)
 
 
+def _page_base(slug: Any) -> Any:
+    """A page's URL path without the trailing slash: `/status/<slug>`, or "" for `/` (slug None)."""
+    return "" if slug is None else page_path(slug)
+
+
+def api_v2_path(slug: Any, document: str = "summary.json") -> Any:
+    return _page_base(slug) + "/api/v2/" + document
+
+
+def badge_path(slug: Any, service: Any = None) -> Any:
+    if service is None:
+        return _page_base(slug) + "/badge.svg"
+    return _page_base(slug) + "/services/" + _text(service) + "/badge.svg"
+
+
+def feed_path(slug: Any, kind: str) -> Any:
+    """`kind`: "atom" or "rss"."""
+    return _page_base(slug) + "/history." + kind
+
+
+def maintenance_calendar_path(slug: Any) -> Any:
+    return _page_base(slug) + "/maintenance.ics"
+
+
+def embed_path(slug: Any) -> Any:
+    return f"/{EMBED_PREFIX}/" + _text(slug)
+
+
+def page_origin(public_url: str, custom_domain: str = "") -> str:
+    """Where a page's paths are served: its custom domain (with the public URL's scheme), or
+    the public URL."""
+    public_url = public_url.rstrip("/")
+    if custom_domain:
+        scheme = urllib.parse.urlsplit(public_url).scheme or "https"
+        return f"{scheme}://{custom_domain}"
+    return public_url
+
+
+def page_url(public_url: str, slug: str, custom_domain: str = "") -> str:
+    """The address visitors open: the custom domain's root, or `<public url>/status/<slug>`."""
+    if custom_domain:
+        return page_origin(public_url, custom_domain)
+    return public_url.rstrip("/") + page_path(slug)
+
+
 # ---- parsing -----------------------------------------------------------------------------
 @dataclasses.dataclass(frozen=True)
 class PublicPath:
@@ -72,8 +148,13 @@ class PublicPath:
     which view of it, and the raw incident id segment when there is one."""
 
     slug: str | None
-    view: str  # "page" | "history" | "incident"
+    view: str  # "page" | "history" | "incident" | "api" | "file" | "other"
     incident_id: str = ""
+
+    @property
+    def is_reflex_page(self) -> bool:
+        """Whether Reflex renders it (the API, badges and feeds answer for themselves)."""
+        return self.view not in ("api", "file")
 
 
 def _segments(path: str) -> list[str]:
@@ -95,6 +176,10 @@ def parse_public_path(path: str) -> PublicPath | None:
         return PublicPath(slug, "history")
     if len(rest) == 2 and rest[0] == "incidents":
         return PublicPath(slug, "incident", rest[1])
+    if rest[0] == API_PREFIX:
+        return PublicPath(slug, "api")
+    if (len(rest) == 1 and rest[0] in PAGE_FILES) or (len(rest) == 3 and rest[0] == "services" and rest[2] == SERVICE_BADGE):
+        return PublicPath(slug, "file")
     return PublicPath(slug, "other")
 
 
@@ -102,6 +187,28 @@ def public_slug(path: str) -> str | None:
     """The slug of a `/status/<slug>...` path, None for the root page or any other path."""
     parsed = parse_public_path(path)
     return parsed.slug if parsed else None
+
+
+def guarded_page_slug(path: str) -> str | None:
+    """The slug of a path Reflex renders for one public page (`/status/<slug>...` or
+    `/embed/<slug>`), for the 404 guard; None for any other path, including the API, badges
+    and feeds under a page's URL, which answer their own 404 (JSON for JSON)."""
+    slug = embed_slug(path)
+    if slug:
+        return slug
+    parsed = parse_public_path(path)
+    return parsed.slug if parsed and parsed.is_reflex_page else None
+
+
+def embed_slug(path: str) -> str | None:
+    """The slug of `/embed/<slug>`, None for any other path."""
+    parts = _segments(path)
+    return parts[1] if len(parts) == 2 and parts[0] == EMBED_PREFIX and parts[1] else None
+
+
+def is_embed_path(path: str) -> bool:
+    """The iframe widget: any site may frame it (no frame-blocking headers)."""
+    return embed_slug(path) is not None
 
 
 def admin_incident_id(path: str) -> str:

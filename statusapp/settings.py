@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     # Run the background jobs (checker, sender, maintenance clock) inside the web app, leader-
     # elected across workers; 0 when a separate `statusapp worker` process runs them.
     jobs_in_app: bool = True
+    api_rate_per_minute: int = 300  # REST API requests per key and worker (token bucket)
 
     @property
     def effective_database_url(self) -> str:

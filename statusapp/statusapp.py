@@ -9,6 +9,7 @@ import reflex as rx
 
 from statusapp import db, routes
 from statusapp.jobs import jobs_lifespan
+from statusapp.api import install as install_api
 from statusapp.live import hub
 from statusapp.ui import overlay
 from statusapp.ui.admin.dashboard import dashboard_page
@@ -18,7 +19,8 @@ from statusapp.ui.admin.login import login_page
 from statusapp.ui.admin.pages import pages_page
 from statusapp.ui.admin.services import services_page
 from statusapp.ui.admin.state import AdminState
-from statusapp.ui.public import PAGE_TARGET, add_public_pages
+from statusapp.ui.admin.api_keys import ApiKeysAdmin, api_keys_page
+from statusapp.ui.public import EMBED_TARGET, PAGE_TARGET, add_public_pages, storage_fallback
 from statusapp.web import api
 
 logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
@@ -36,13 +38,14 @@ async def migrate_on_start():
 
 app = rx.App(
     api_transformer=api,
-    head_components=[rx.el.link(rel="icon", href="/favicon.svg", type="image/svg+xml")],
+    head_components=[rx.el.link(rel="icon", href="/favicon.svg", type="image/svg+xml"), storage_fallback()],
 )
 overlay.install(app)
 app.register_lifespan_task(migrate_on_start)
 app.register_lifespan_task(hub.lifespan, app=app)
 app.register_lifespan_task(jobs_lifespan)
-hub.configure(targets=[PAGE_TARGET], admin_event=AdminState.get_full_name() + ".refresh")
+install_api(api)
+hub.configure(targets=[PAGE_TARGET, EMBED_TARGET], admin_event=AdminState.get_full_name() + ".refresh")
 
 add_public_pages(app)
 app.add_page(login_page, route=routes.ADMIN_LOGIN, title="Sign in · statusapp")
@@ -51,3 +54,4 @@ app.add_page(incidents_page, route=routes.ADMIN_INCIDENTS, on_load=AdminState.op
 app.add_page(detail_page, route=routes.ADMIN_INCIDENT, on_load=IncidentDetailAdmin.open_incident, title="Incident · statusapp")
 app.add_page(services_page, route=routes.ADMIN_SERVICES, on_load=AdminState.open_console, title="Services · statusapp")
 app.add_page(pages_page, route=routes.ADMIN_PAGES, on_load=AdminState.open_console, title="Status pages · statusapp")
+app.add_page(api_keys_page, route=routes.ADMIN_API_KEYS, on_load=ApiKeysAdmin.open_keys, title="API keys · statusapp")

@@ -54,7 +54,7 @@ background:#fff;color:#111}@media (prefers-color-scheme:dark){body{background:#1
 @api.middleware("http")
 async def guard(request: Request, call_next):
     path = request.url.path
-    slug = routes.public_slug(path)
+    slug = routes.guarded_page_slug(path)
     if request.method == "GET" and slug and not hub.is_public_slug(slug):
         try:
             exists = await asyncio.to_thread(page_exists, slug)

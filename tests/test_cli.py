@@ -56,3 +56,18 @@ def test_create_admin_rejects_bad_input_and_writes_nothing(empty_sqlite, capsys)
     assert cli.main(["create-admin", "--email", "b@example.org", "--generate"]) == 0
     assert "password:" in capsys.readouterr().out
     assert _count(User) == 1
+
+
+def test_api_key_create_prints_a_working_key_once(empty_sqlite, capsys):
+    from statusapp import access
+
+    assert cli.main(["api-key", "create", "--name", "deploy"]) == 0
+    out, err = capsys.readouterr()
+    token = out.strip()
+    assert "shown once" in err and token not in err
+    actor = access.api_key_actor(f"Bearer {token}")
+    assert actor is not None and actor.organization_id == 1
+    assert cli.main(["api-key", "create", "--name", "x", "--org", "999"]) == 2
+    assert "no organization" in capsys.readouterr().err
+    assert cli.main(["api-key", "create", "--name", " "]) == 2
+    assert "name" in capsys.readouterr().err

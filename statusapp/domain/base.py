@@ -30,11 +30,12 @@ log = logging.getLogger(__name__)
 
 @dataclasses.dataclass(frozen=True)
 class Actor:
-    """Who or what makes a change: a user in the console or API, the monitor, the system."""
+    """Who or what makes a change: a user in the console, an API key, the monitor, the system."""
 
     organization_id: int
     user_id: int | None = None
     source: ChangeCause = ChangeCause.manual
+    api_key_id: int | None = None  # the REST API key the change came through
 
 
 @dataclasses.dataclass(frozen=True)

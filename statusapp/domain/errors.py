@@ -8,10 +8,13 @@ class DomainError(Exception):
 
 
 class ValidationError(DomainError):
-    """Bad input. `errors` maps a field name to a message a person can act on."""
+    """Bad input. `errors` maps a field name to a message a person can act on; `conflicts`
+    names the fields whose value is well-formed but taken (a slug, a domain): the REST API
+    answers those with 409 instead of 422."""
 
-    def __init__(self, errors: dict[str, str]):
+    def __init__(self, errors: dict[str, str], conflicts: frozenset[str] = frozenset()):
         self.errors = dict(errors)
+        self.conflicts = frozenset(conflicts) & set(self.errors)
         super().__init__("; ".join(f"{k}: {v}" for k, v in self.errors.items()))
 
     @classmethod

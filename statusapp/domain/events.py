@@ -35,6 +35,8 @@ class EventKind(str, enum.Enum):
     incident_edited = "incident.edited"
     incident_postmortem = "incident.postmortem"
     incident_deleted = "incident.deleted"
+    api_key_created = "api_key.created"
+    api_key_revoked = "api_key.revoked"
 
 
 class StatusChange(BaseModel):
@@ -164,6 +166,16 @@ class IncidentDeleted(EventPayload):
     kind: ClassVar[EventKind] = EventKind.incident_deleted
     incident_id: int
     status_changes: list[StatusChange]
+
+
+class ApiKeyCreated(EventPayload):
+    kind: ClassVar[EventKind] = EventKind.api_key_created
+    api_key_id: int
+
+
+class ApiKeyRevoked(EventPayload):
+    kind: ClassVar[EventKind] = EventKind.api_key_revoked
+    api_key_id: int
 
 
 PAYLOAD_TYPES: dict[EventKind, type[EventPayload]] = {

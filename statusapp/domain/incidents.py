@@ -24,7 +24,7 @@ from statusapp.domain.events import (
     IncidentResolved,
     IncidentUpdated,
 )
-from statusapp.domain.validation import UNSET, Errors, clean_enum, clean_text
+from statusapp.domain.validation import UNSET, Errors, clean_enum, clean_id, clean_text, shown
 from statusapp.enums import (
     IMPACT_DEFAULT_SERVICE_STATUS,
     ChangeCause,
@@ -54,10 +54,9 @@ def _clean_service_statuses(
     if not services:
         return out
     for raw_id, raw_status in services.items():
-        try:
-            sid = int(raw_id)
-        except (TypeError, ValueError):
-            errors.add("services", f"'{raw_id}' is not a service id.")
+        sid = clean_id(raw_id)
+        if sid is None:
+            errors.add("services", f"{shown(raw_id)} is not a service id.")
             continue
         svc = session.get(Service, sid)
         if svc is None or svc.organization_id != actor.organization_id:
@@ -138,6 +137,7 @@ def _record_update(
         service_changes=svc_changes,
         deliver_notifications=deliver_notifications,
         created_by_user_id=actor.user_id,
+        created_by_api_key_id=actor.api_key_id,
     )
     s.add(update)
     s.flush()

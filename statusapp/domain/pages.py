@@ -13,6 +13,7 @@ from statusapp.domain.validation import (
     Errors,
     clean_color,
     clean_domain,
+    clean_id,
     clean_slug,
     clean_text,
     clean_timezone,
@@ -47,7 +48,7 @@ def _apply_fields(session, page: StatusPage, errors: Errors, fields: dict[str, A
             slug = clean_slug(errors, "slug", value)
             if "slug" not in errors.errors and slug != page.slug:
                 if session.exec(select(StatusPage).where(StatusPage.slug == slug)).first():
-                    errors.add("slug", f"The slug '{slug}' is taken.")
+                    errors.conflict("slug", f"The slug '{slug}' is taken.")
             page.slug = slug
         elif key in _CLEANERS:
             setattr(page, key, _CLEANERS[key](errors, value))
@@ -58,13 +59,12 @@ def _apply_fields(session, page: StatusPage, errors: Errors, fields: dict[str, A
             select(StatusPage).where(StatusPage.custom_domain == page.custom_domain, StatusPage.id != page.id)
         ).first()
         if other is not None:
-            errors.add("custom_domain", "Another page already uses this domain.")
+            errors.conflict("custom_domain", "Another page already uses this domain.")
 
 
 def _set_services(session, actor: Actor, errors: Errors, page_id: int, service_ids: list[int]) -> None:
-    try:
-        ids = [int(i) for i in service_ids]
-    except (TypeError, ValueError):
+    ids = [clean_id(i) for i in service_ids]
+    if None in ids:
         errors.add("service_ids", "Service ids must be numbers.")
         return
     if len(set(ids)) != len(ids):

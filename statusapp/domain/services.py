@@ -18,7 +18,7 @@ from statusapp.domain.events import (
     ServiceStatusSet,
     ServiceUpdated,
 )
-from statusapp.domain.validation import UNSET, Errors, clean_enum, clean_slug, clean_text
+from statusapp.domain.validation import UNSET, Errors, clean_enum, clean_id, clean_slug, clean_text
 from statusapp.enums import ChangeCause, ServiceStatus
 from statusapp.models import Service, ServiceGroup, ServiceStatusChange, utcnow
 
@@ -39,7 +39,8 @@ def _get_group(session, actor: Actor, group_id: int) -> ServiceGroup:
 def _check_group(session, actor: Actor, errors: Errors, group_id: int | None) -> int | None:
     if group_id in (None, "", 0):
         return None
-    grp = session.get(ServiceGroup, int(group_id))
+    gid = clean_id(group_id)
+    grp = session.get(ServiceGroup, gid) if gid is not None else None
     if grp is None or grp.organization_id != actor.organization_id:
         errors.add("group_id", "Unknown group.")
         return None
@@ -118,7 +119,7 @@ def create_service(
         if slug and "slug" not in errors.errors and s.exec(
             select(Service).where(Service.organization_id == actor.organization_id, Service.slug == slug)
         ).first():
-            errors.add("slug", f"A service with slug '{slug}' already exists.")
+            errors.conflict("slug", f"A service with slug '{slug}' already exists.")
         errors.raise_if_any()
         pos = s.exec(
             select(func.coalesce(func.max(Service.position), -1)).where(Service.organization_id == actor.organization_id)
@@ -145,6 +146,7 @@ def create_service(
                 to_status=svc.status,
                 cause=ChangeCause.manual.value,
                 actor_user_id=actor.user_id,
+                actor_api_key_id=actor.api_key_id,
             )
         )
         uow.announce(actor.organization_id, ServiceCreated(service_id=svc.id))
@@ -173,7 +175,7 @@ def update_service(
                 if new_slug != svc.slug and "slug" not in errors.errors and s.exec(
                     select(Service).where(Service.organization_id == actor.organization_id, Service.slug == new_slug)
                 ).first():
-                    errors.add("slug", f"A service with slug '{new_slug}' already exists.")
+                    errors.conflict("slug", f"A service with slug '{new_slug}' already exists.")
                 svc.slug = new_slug
             if description is not UNSET:
                 svc.description = clean_text(errors, "description", description, max_len=2000)

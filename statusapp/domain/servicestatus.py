@@ -86,6 +86,7 @@ def recompute_services(
                 cause=cause.value,
                 incident_id=incident_id,
                 actor_user_id=actor.user_id,
+                actor_api_key_id=actor.api_key_id,
                 changed_at=now,
             )
         )

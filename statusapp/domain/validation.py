@@ -14,6 +14,12 @@ COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
 DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
 E = TypeVar("E", bound=enum.Enum)
+# Ids are INTEGER columns: anything outside this range cannot name a row (and would make
+# PostgreSQL fail instead of answering "unknown").
+MAX_ID = 2**31 - 1
+# Text may hold tabs and line breaks, not other control characters: they break the XML of
+# feeds and badges, and PostgreSQL refuses NUL outright.
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class _Unset:
@@ -31,18 +37,52 @@ class Errors:
 
     def __init__(self) -> None:
         self.errors: dict[str, str] = {}
+        self.conflicts: set[str] = set()
 
     def add(self, field: str, message: str) -> None:
         self.errors.setdefault(field, message)
 
+    def conflict(self, field: str, message: str) -> None:
+        """The value is well-formed but already used (a taken slug or domain)."""
+        if field not in self.errors:
+            self.errors[field] = message
+            self.conflicts.add(field)
+
     def raise_if_any(self) -> None:
         if self.errors:
-            raise ValidationError(self.errors)
+            raise ValidationError(self.errors, frozenset(self.conflicts))
+
+
+def clean_id(value: object) -> int | None:
+    """A row id from user input (an int or a string of digits), None when it cannot be one."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        ident = value
+    elif isinstance(value, str) and value.strip().isdigit() and len(value.strip()) <= 10:
+        ident = int(value.strip())
+    else:
+        return None
+    return ident if 1 <= ident <= MAX_ID else None
+
+
+def _storable(text: str) -> str | None:
+    """Why `text` cannot be stored as is (None when it can)."""
+    if _CONTROL_RE.search(text):
+        return "Control characters are not allowed."
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "Invalid characters (lone surrogates) are not allowed."
+    return None
 
 
 def clean_text(errors: Errors, field: str, value: object, *, max_len: int, required: bool = False) -> str:
     text = "" if value is None else str(value).strip()
-    if required and not text:
+    problem = _storable(text)
+    if problem:
+        errors.add(field, problem)
+    elif required and not text:
         errors.add(field, "This field is required.")
     elif len(text) > max_len:
         errors.add(field, f"At most {max_len} characters.")
@@ -60,12 +100,18 @@ def clean_slug(errors: Errors, field: str, value: object) -> str:
     return slug
 
 
+def shown(value: object) -> str:
+    """User input quoted in an error message: short, and printable whatever it holds."""
+    text = str(value)
+    return repr(text[:40] + ("…" if len(text) > 40 else ""))
+
+
 def clean_enum(errors: Errors, field: str, value: object, enum_cls: type[E]) -> E | None:
     try:
         return enum_cls(value)
-    except ValueError:
+    except (ValueError, TypeError):
         allowed = ", ".join(m.value for m in enum_cls)
-        errors.add(field, f"'{value}' is not one of: {allowed}.")
+        errors.add(field, f"{shown(value)} is not one of: {allowed}.")
         return None
 
 
@@ -80,7 +126,9 @@ def clean_color(errors: Errors, field: str, value: object, *, allow_empty: bool 
 
 def clean_url(errors: Errors, field: str, value: object) -> str:
     text = "" if value is None else str(value).strip()
-    if text and not (text.startswith("https://") or text.startswith("http://") or text.startswith("/")):
+    if _storable(text) or any(c.isspace() for c in text):
+        errors.add(field, "Use an http(s):// URL or a path starting with /, without spaces or control characters.")
+    elif text and not (text.startswith("https://") or text.startswith("http://") or text.startswith("/")):
         errors.add(field, "Use an http(s):// URL or a path starting with /.")
     elif len(text) > 1000:
         errors.add(field, "At most 1000 characters.")
@@ -105,5 +153,8 @@ def clean_timezone(errors: Errors, field: str, value: object) -> str:
         _TIMEZONES = available_timezones() | {"UTC"}
     text = "UTC" if not value else str(value).strip()
     if text not in _TIMEZONES:
-        errors.add(field, f"Unknown time zone '{text}' (use e.g. Europe/Paris).")
+        if _storable(text):
+            errors.add(field, "Unknown time zone (use e.g. Europe/Paris).")
+            return "UTC"
+        errors.add(field, f"Unknown time zone {shown(text)} (use e.g. Europe/Paris).")
     return text

@@ -12,8 +12,9 @@ The hub only wires its parts together, one job each: `PageCache` (views and look
 `Rooms` (sockets and late joiners), a bus (`LocalBus`, or `RedisBus` with several workers),
 `RefreshScheduler` (one rebuild per organization per burst of changes), `OutboxWatcher`
 (changes committed by other processes), and `protocol` (Reflex's message shapes).
-A view can be pushed to several targets (the full page, later a compact embed): each is a
-Reflex state var with its own room and its own projection of the view.
+A view can be pushed to several targets (the full page, the embed widget): each is a
+Reflex state var with its own room and its own projection of the view. Page listeners
+(`on_page_pushed`: the JSON API's document cache) hear every pushed rebuild in every worker.
 Admin consoles join `admin-<org>` and get a server-sent `refresh` event instead of a delta.
 """
 
@@ -101,6 +102,7 @@ class LiveHub:
         self.rooms = Rooms()
         self.targets: list[ViewTarget] = []
         self.admin_event: str | None = None  # full name of the console's refresh handler
+        self.page_listeners: list[Callable[[int, View], None]] = []
         self.bus: LocalBus | RedisBus = LocalBus(self.apply)
         self.refresher = RefreshScheduler(self._rebuild)
         self.outbox = OutboxWatcher(self.mark_dirty, on_reachable=self.set_database_reachable)
@@ -111,6 +113,12 @@ class LiveHub:
     def configure(self, *, targets: list[ViewTarget], admin_event: str) -> None:
         self.targets = list(targets)
         self.admin_event = admin_event
+
+    def on_page_pushed(self, listener: Callable[[int, View], None]) -> None:
+        """Call `listener(page_id, view)` in this worker for every pushed rebuild of a page,
+        changed or not (e.g. the JSON API's cache drops that page's documents)."""
+        if listener not in self.page_listeners:
+            self.page_listeners.append(listener)
 
     @contextlib.asynccontextmanager
     async def lifespan(self, app: Any):
@@ -180,13 +188,14 @@ class LiveHub:
         for update in updates:
             org_id = update["organization_id"]
             self.cache.forget_hosts()  # a page's domain, visibility or order may have changed
-            present = set()
-            for page in update["pages"]:
-                present.add(page["page_id"])
-                await self._apply_page(page["page_id"], page["view"], org_id)
+            gone = view_data(PageView(found=False, version=update["version"]))
             # A deleted page is gone from the update: its open visitors see it as not found.
-            for page_id in set(self.cache.page_ids_of(org_id)) - present:
-                await self._apply_page(page_id, view_data(PageView(found=False, version=update["version"])), org_id)
+            pages = [(p["page_id"], p["view"]) for p in update["pages"]]
+            pages += [(pid, gone) for pid in set(self.cache.page_ids_of(org_id)) - {pid for pid, _ in pages}]
+            for page_id, view in pages:
+                for listener in self.page_listeners:
+                    listener(page_id, view)
+                await self._apply_page(page_id, view, org_id)
             self.outbox.note_pushed(update.get("event_ids", ()))
             if self.admin_event:
                 await self.rooms.emit(protocol.server_event(self.admin_event), room=admin_room(org_id))

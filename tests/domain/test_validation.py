@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from statusapp.domain import incidents, organizations, pages, services
+from statusapp.domain import ValidationError, incidents, organizations, pages, services
 from statusapp.models import Incident, Service, StatusPage
 from tests.domain.helpers import DEG, OP, declare, expect_invalid, load, new_service, status_of, view_of
 
@@ -193,3 +193,31 @@ def test_short_password_and_bad_email_rejected(org, row_counts):
         row_counts, "email", organizations.create_user,
         organization_id=org.organization_id, email="not-an-email", password="long enough password",
     )
+
+
+@pytest.mark.parametrize("text", ["nul\x00byte", "bell\x07", "escape\x1b[31m", "lone \ud800 surrogate"])
+def test_text_that_cannot_be_stored_or_rendered_is_refused(org, row_counts, text):
+    """PostgreSQL refuses NUL, XML (feeds, badges) cannot carry control characters, UTF-8 no lone
+    surrogates: a field error instead of a crash on one database only."""
+    expect_invalid(row_counts, "name", services.create_service, actor=org, name=text, slug="api")
+    expect_invalid(row_counts, "title", incidents.create_incident, actor=org, title=text, impact="minor", message="m")
+    expect_invalid(row_counts, "logo_url", pages.create_page, actor=org, name="S", slug="s", logo_url="https://x/" + text)
+
+
+def test_tabs_and_line_breaks_are_kept(org):
+    inc = incidents.create_incident(actor=org, title="t", impact="minor", message="line 1\n\tline 2\r\nend")
+    assert load(Incident, inc.id).title == "t"
+
+
+@pytest.mark.parametrize("raw", ["abc", "-1", "0", "99999999999", 2**31, -5, True, None, 1.5])
+def test_ids_that_cannot_name_a_row_are_field_errors(org, row_counts, raw):
+    expect_invalid(row_counts, "services", incidents.create_incident, actor=org, title="t", impact="minor",
+                   message="m", services={raw: None})
+    expect_invalid(row_counts, "service_ids", pages.create_page, actor=org, name="S", slug="s", service_ids=[raw])
+
+
+def test_taken_values_are_marked_as_conflicts(org):
+    pages.create_page(actor=org, name="S", slug="s")
+    with pytest.raises(ValidationError) as exc:
+        pages.create_page(actor=org, name="", slug="s")
+    assert exc.value.conflicts == {"slug"} and set(exc.value.errors) == {"name", "slug"}

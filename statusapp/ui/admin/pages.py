@@ -8,6 +8,8 @@ from statusapp.domain import pages as ops
 from statusapp.enums import PageIndicator
 from statusapp import routes
 from statusapp.queries.admin import AdminService
+from statusapp.settings import get_settings
+from statusapp.ui.admin.embeds import embed_section, embed_snippets
 from statusapp.ui.admin.layout import console, field
 from statusapp.ui.admin.state import AdminState
 from statusapp.ui.components import card, confirm_button, move_buttons
@@ -30,6 +32,16 @@ class PagesAdmin(AdminState):
     @rx.var
     def available_services(self) -> list[AdminService]:
         return [s for s in self.services if s.id not in self.selected]
+
+    @rx.var
+    def saved_slug(self) -> str:
+        """The slug of the page being edited as saved (embed snippets must work as shown)."""
+        return next((p.slug for p in self.pages if p.id == self.editing_id), "")
+
+    @rx.var
+    def snippets(self) -> list[list[str]]:
+        page = next((p for p in self.pages if p.id == self.editing_id), None)
+        return embed_snippets(get_settings().public_url, page.slug, page.name) if page else []
 
     @rx.event
     def set_field(self, key: str, value: str):
@@ -224,4 +236,5 @@ def pages_page() -> rx.Component:
                 width="100%",
             )
         ),
+        embed_section(s.saved_slug, s.snippets),
     )

@@ -5,11 +5,12 @@ from __future__ import annotations
 import reflex as rx
 
 from statusapp import routes
+from statusapp.ui.public.embed import EMBED_TARGET, EmbedState, embed_page, storage_fallback
 from statusapp.ui.public.history import HistoryState, history_page
 from statusapp.ui.public.incident import IncidentPageState, incident_page
 from statusapp.ui.public.status import PAGE_TARGET, PublicPageState, status_page
 
-__all__ = ["PAGE_TARGET", "PublicPageState", "add_public_pages"]
+__all__ = ["EMBED_TARGET", "PAGE_TARGET", "PublicPageState", "add_public_pages", "storage_fallback"]
 
 
 def add_public_pages(app: rx.App) -> None:
@@ -18,5 +19,6 @@ def add_public_pages(app: rx.App) -> None:
         (routes.PUBLIC_PAGE, status_page, PublicPageState, "Status"),
         (routes.PUBLIC_HISTORY, history_page, HistoryState, "Incident history"),
         (routes.PUBLIC_INCIDENT, incident_page, IncidentPageState, "Incident"),
+        (routes.EMBED_PAGE, embed_page, EmbedState, "Status"),
     ]:
         app.add_page(component, route=route, on_load=state.load, title=title)

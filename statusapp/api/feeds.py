@@ -1,0 +1,169 @@
+"""Feeds of a page: `history.atom` and `history.rss` (its incidents, each with its updates, newest
+first) and `maintenance.ics` (upcoming maintenance as iCalendar).
+
+Built with ElementTree, so every user text is escaped by the serializer; an entry's content is
+HTML (escaped once more as the feed's text, as Atom's `type="html"` and RSS expect). Bodies are
+cached per page entry with an ETag, like the JSON documents. The calendar has no event until
+scheduled maintenance exists; it is still a valid, subscribable calendar.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+from email.utils import format_datetime
+from xml.etree import ElementTree as ET
+
+from fastapi import Request
+from fastapi.responses import JSONResponse, Response
+
+from statusapp import routes
+from statusapp.api.v2 import PUBLIC_HEADERS, cached_response, page_entry
+from statusapp.enums import IncidentImpact, IncidentStatus
+from statusapp.queries.statuspage import IncidentData, StatuspageData
+from statusapp.settings import get_settings
+
+ATOM_TYPE = "application/atom+xml; charset=utf-8"
+RSS_TYPE = "application/rss+xml; charset=utf-8"
+ICS_TYPE = "text/calendar; charset=utf-8"
+ATOM_NS = "http://www.w3.org/2005/Atom"
+# XML 1.0 cannot carry these at all, escaped or not (old rows may hold them).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _clean(text: str) -> str:
+    return _NOT_XML.sub("", text)
+
+
+def _utc(value: dt.datetime) -> str:
+    return value.astimezone(dt.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+class _Page:
+    """Addresses of a page's incidents and feeds, from the public URL or its custom domain."""
+
+    def __init__(self, data: StatuspageData) -> None:
+        public_url = get_settings().public_url
+        self.data = data
+        self.origin = routes.page_origin(public_url, data.custom_domain)
+        self.url = routes.page_url(public_url, data.slug, data.custom_domain)
+        self.title = _clean(f"{data.name} status: incident history")
+
+    def incident_url(self, inc: IncidentData) -> str:
+        return self.origin + routes.incident_path(self.data.slug, inc.id)
+
+    def feed_url(self, kind: str) -> str:
+        return self.origin + routes.feed_path(self.data.slug, kind)
+
+
+def incident_html(inc: IncidentData) -> str:
+    """The updates of an incident as HTML (each text escaped), newest first."""
+    parts = [f"<p><em>Impact: {html.escape(IncidentImpact(inc.impact).label)}</em></p>"]
+    for u in inc.updates:
+        message = html.escape(_clean(u.body)).replace("\n", "<br>")
+        parts.append(
+            f"<p><strong>{html.escape(IncidentStatus(u.status).label)}</strong> "
+            f"<small>{html.escape(_utc(u.display_at))}</small><br>{message}</p>"
+        )
+    return "".join(parts)
+
+
+def _serialize(root: ET.Element) -> bytes:
+    return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="utf-8", xml_declaration=False)
+
+
+def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
+    el = ET.SubElement(parent, tag, attrs)
+    if text is not None:
+        el.text = _clean(text)
+    return el
+
+
+def build_atom(data: StatuspageData) -> bytes:
+    page = _Page(data)
+    feed = ET.Element("feed", {"xmlns": ATOM_NS, "xml:lang": "en"})
+    _sub(feed, "id", page.feed_url("atom"))
+    _sub(feed, "title", page.title)
+    _sub(feed, "updated", _utc(data.updated_at))
+    _sub(feed, "link", rel="alternate", type="text/html", href=page.url)
+    _sub(feed, "link", rel="self", type="application/atom+xml", href=page.feed_url("atom"))
+    _sub(_sub(feed, "author"), "name", data.name)
+    for inc in data.incidents:
+        entry = _sub(feed, "entry")
+        _sub(entry, "id", page.incident_url(inc))
+        _sub(entry, "title", inc.name)
+        _sub(entry, "published", _utc(inc.created_at))
+        _sub(entry, "updated", _utc(inc.updated_at))
+        _sub(entry, "link", rel="alternate", type="text/html", href=page.incident_url(inc))
+        _sub(entry, "content", incident_html(inc), type="html")
+    return _serialize(feed)
+
+
+def build_rss(data: StatuspageData) -> bytes:
+    page = _Page(data)
+    rss = ET.Element("rss", {"version": "2.0", "xmlns:atom": ATOM_NS})
+    channel = _sub(rss, "channel")
+    _sub(channel, "title", page.title)
+    _sub(channel, "link", page.url)
+    _sub(channel, "description", f"Incidents reported on the {data.name} status page")
+    _sub(channel, "atom:link", href=page.feed_url("rss"), rel="self", type="application/rss+xml")
+    _sub(channel, "lastBuildDate", format_datetime(data.updated_at.astimezone(dt.timezone.utc)))
+    for inc in data.incidents:
+        item = _sub(channel, "item")
+        _sub(item, "title", inc.name)
+        _sub(item, "link", page.incident_url(inc))
+        _sub(item, "guid", page.incident_url(inc), isPermaLink="true")
+        _sub(item, "pubDate", format_datetime(inc.created_at.astimezone(dt.timezone.utc)))
+        _sub(item, "description", incident_html(inc))
+    return _serialize(rss)
+
+
+def _ics_text(value: str) -> str:
+    """An iCalendar TEXT value (RFC 5545 3.3.11): backslash, semicolon, comma, newline escaped."""
+    value = _clean(value).replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+    return value.replace("\r\n", "\\n").replace("\n", "\\n").replace("\r", "\\n")
+
+
+def _ics_line(line: str) -> str:
+    """A content line folded at 75 octets (RFC 5545 3.1), without splitting a character."""
+    out, current = [], b""
+    for ch in line:
+        encoded = ch.encode("utf-8", "replace")
+        if len(current) + len(encoded) > (75 if not out else 74):
+            out.append(current)
+            current = b""
+        current += encoded
+    out.append(current)
+    return "\r\n ".join(part.decode("utf-8") for part in out) + "\r\n"
+
+
+def build_calendar(data: StatuspageData) -> bytes:
+    """The page's upcoming maintenance as iCalendar: no event until maintenance exists."""
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//statusapp//maintenance calendar//EN",
+        "CALSCALE:GREGORIAN",
+        "METHOD:PUBLISH",
+        f"X-WR-CALNAME:{_ics_text(data.name + ' maintenance')}",
+        f"X-WR-TIMEZONE:{_ics_text(data.time_zone)}",
+        "END:VCALENDAR",
+    ]
+    return "".join(_ics_line(line) for line in lines).encode("utf-8")
+
+
+FEEDS = {
+    "history.atom": (build_atom, ATOM_TYPE),
+    "history.rss": (build_rss, RSS_TYPE),
+    "maintenance.ics": (build_calendar, ICS_TYPE),
+}
+
+
+async def serve_feed(request: Request, name: str) -> Response:
+    build, media_type = FEEDS[name]
+    entry = await page_entry(request)
+    if entry is None:
+        return JSONResponse({"error": "not_found", "message": "There is no public status page here."},
+                            status_code=404, headers=PUBLIC_HEADERS)
+    return cached_response(request, entry.render((name,), build), media_type)

@@ -1,0 +1,243 @@
+"""The read model behind the public JSON API (Statuspage's v2 shapes), badges and feeds.
+
+One load gives everything those documents show of a page, as raw values: ids, enum values,
+aware UTC datetimes (the API formats them in the page's time zone). It is separate from the
+UI's PageView because the documents need what a person does not see: creation and update
+times of every component, positions within a group, group ids, and for each incident update
+the services it changed with their old and new status (`IncidentUpdate.service_changes`).
+
+Cost: a fixed number of queries (page, services, groups, two incident queries, their updates,
+their services), whatever the page holds; `INCIDENT_LIMIT` bounds the incidents.
+Also here: the 90-day uptime of one service for the uptime badge (two index scans).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+from sqlalchemy import union_all
+from sqlmodel import Session, select
+
+from statusapp.db import session_scope
+from statusapp.domain.status import page_indicator, worst_service_status
+from statusapp.domain.uptime import service_uptime, uptime_window
+from statusapp.enums import IncidentStatus
+from statusapp.models import (
+    Incident,
+    IncidentService,
+    IncidentUpdate,
+    Service,
+    ServiceGroup,
+    ServiceStatusChange,
+    StatusPage,
+    utcnow,
+)
+from statusapp.queries.public import find_page, find_root_page, page_incidents_query, page_services
+
+INCIDENT_LIMIT = 50  # incidents.json: the 50 most recent, resolved included (as Statuspage)
+UPTIME_DAYS = 90
+
+
+def group_component_id(group_id: int) -> str:
+    """A group's component id: distinct from every service id (those are plain numbers)."""
+    return f"g{group_id}"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Component:
+    """A service, or a group of services shown as one component with `children`."""
+
+    id: str  # str(service id), or group_component_id(group id)
+    name: str
+    status: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    position: int  # 1-based, within its parent (the page, or its group)
+    description: str
+    group_id: str | None  # the parent group's component id
+    is_group: bool
+    children: tuple[str, ...] = ()
+    slug: str = ""  # services only
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class AffectedComponent:
+    code: str  # the component id
+    name: str
+    old_status: str
+    new_status: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Update:
+    id: int
+    status: str
+    body: str
+    created_at: dt.datetime
+    display_at: dt.datetime
+    affected: tuple[AffectedComponent, ...]  # only components of this page
+    deliver_notifications: bool
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class IncidentData:
+    id: int
+    name: str
+    status: str
+    impact: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    started_at: dt.datetime
+    monitoring_at: dt.datetime | None
+    resolved_at: dt.datetime | None
+    updates: tuple[Update, ...]  # newest first
+    component_ids: tuple[str, ...]  # affected components of this page, in page order
+
+    @property
+    def active(self) -> bool:
+        return IncidentStatus(self.status).is_active
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class StatuspageData:
+    page_id: int
+    name: str
+    slug: str
+    custom_domain: str
+    time_zone: str
+    updated_at: dt.datetime  # the newest change of anything the documents show
+    indicator: str  # PageIndicator value
+    components: tuple[Component, ...]  # display order: each group followed by its children
+    incidents: tuple[IncidentData, ...]  # newest first: every active one + the most recent others
+    maintenances: tuple = ()  # scheduled maintenance: none until that feature exists
+
+    def component(self, component_id: str) -> Component | None:
+        return next((c for c in self.components if c.id == component_id), None)
+
+    def service_by_key(self, key: str) -> Component | None:
+        """A service of the page by id or slug (badge URLs use either)."""
+        found = self.component(key)
+        if found is not None and not found.is_group:
+            return found
+        return next((c for c in self.components if not c.is_group and c.slug == key), None)
+
+
+def _components(session: Session, page: StatusPage) -> tuple[list[Component], list[str]]:
+    """Components in display order (groups in group order, each followed by its services,
+    then ungrouped services), and every service's status."""
+    services = page_services(session, page)
+    group_ids = {s.group_id for s in services if s.group_id}
+    groups = sorted(
+        session.exec(select(ServiceGroup).where(ServiceGroup.id.in_(group_ids))) if group_ids else [],
+        key=lambda g: (g.position, g.id),
+    )
+    children: dict[int, list[Service]] = {g.id: [] for g in groups}
+    ungrouped: list[Service] = []
+    for svc in services:
+        (children[svc.group_id] if svc.group_id in children else ungrouped).append(svc)
+
+    def service_component(svc: Service, position: int, parent: str | None) -> Component:
+        return Component(str(svc.id), svc.name, svc.status, svc.created_at, svc.updated_at, position,
+                         svc.description, parent, False, (), svc.slug)
+
+    out: list[Component] = []
+    for pos, grp in enumerate(groups, start=1):
+        gid = group_component_id(grp.id)
+        kids = children[grp.id]
+        out.append(
+            Component(
+                gid, grp.name, worst_service_status(s.status for s in kids).value, grp.created_at,
+                max([grp.created_at, *(s.updated_at for s in kids)]), pos, grp.description, None, True,
+                tuple(str(s.id) for s in kids),
+            )
+        )
+        out += [service_component(s, i, gid) for i, s in enumerate(kids, start=1)]
+    out += [service_component(s, i, None) for i, s in enumerate(ungrouped, start=len(groups) + 1)]
+    return out, [s.status for s in services]
+
+
+def _incidents(session: Session, page: StatusPage, service_ids: dict[int, str]) -> list[IncidentData]:
+    base = page_incidents_query(page)
+    active_values = IncidentStatus.active_values()
+    active = list(session.exec(base.where(Incident.status.in_(active_values))))
+    recent = list(session.exec(base.order_by(Incident.created_at.desc(), Incident.id.desc()).limit(INCIDENT_LIMIT)))
+    by_id = {i.id: i for i in active + recent}
+    if not by_id:
+        return []
+    ids = list(by_id)
+    updates: dict[int, list[Update]] = {i: [] for i in ids}
+    for upd in session.exec(
+        select(IncidentUpdate)
+        .where(IncidentUpdate.incident_id.in_(ids))
+        .order_by(IncidentUpdate.display_at.desc(), IncidentUpdate.id.desc())
+    ):
+        affected = tuple(
+            AffectedComponent(service_ids[c["service_id"]], c["name"], c["old_status"], c["new_status"])
+            for c in upd.service_changes or ()
+            if c.get("service_id") in service_ids
+        )
+        updates[upd.incident_id].append(
+            Update(upd.id, upd.status, upd.message, upd.created_at, upd.display_at, affected, upd.deliver_notifications)
+        )
+    position = {sid: i for i, sid in enumerate(service_ids)}
+    touched: dict[int, list[int]] = {i: [] for i in ids}
+    for inc_id, sid in session.exec(
+        select(IncidentService.incident_id, IncidentService.service_id).where(IncidentService.incident_id.in_(ids))
+    ):
+        if sid in position:
+            touched[inc_id].append(sid)
+    incidents = sorted(by_id.values(), key=lambda i: (i.created_at, i.id), reverse=True)
+    return [
+        IncidentData(
+            inc.id, inc.title, inc.status, inc.impact, inc.created_at, inc.updated_at, inc.started_at,
+            inc.monitoring_at, inc.resolved_at, tuple(updates[inc.id]),
+            tuple(service_ids[s] for s in sorted(touched[inc.id], key=position.__getitem__)),
+        )
+        for inc in incidents
+    ]
+
+
+def statuspage_data(session: Session, page: StatusPage) -> StatuspageData:
+    components, statuses = _components(session, page)
+    service_ids = {int(c.id): c.id for c in components if not c.is_group}
+    incidents = _incidents(session, page, service_ids)
+    indicator = page_indicator(statuses, [i.impact for i in incidents if i.active])
+    updated_at = max(
+        [page.updated_at, *(c.updated_at for c in components), *(i.updated_at for i in incidents)]
+    )
+    return StatuspageData(
+        page.id, page.name, page.slug, page.custom_domain or "", page.time_zone or "UTC", updated_at,
+        indicator.value, tuple(components), tuple(incidents),
+    )
+
+
+def load_statuspage(slug: str | None, host: str | None) -> StatuspageData | None:
+    """The public page at `/status/<slug>` (slug None: the page `/` shows for this Host), or
+    None when there is no such public page."""
+    with session_scope() as session:
+        page = find_page(session, slug) if slug is not None else find_root_page(session, host)
+        return statuspage_data(session, page) if page is not None else None
+
+
+def load_service_uptime(service_id: int, time_zone: str, *, days: int = UPTIME_DAYS) -> float | None:
+    """A service's uptime (percent) over the page's last `days` local days; None without data.
+
+    Reads the status in effect at the window's start and the changes after it: two range scans
+    of ix_status_change_service_at, however long the history (see domain/uptime.py).
+    """
+    window = uptime_window(days, time_zone, utcnow())
+    sc = ServiceStatusChange
+    before = (
+        select(sc.changed_at, sc.to_status, sc.id)
+        .where(sc.service_id == service_id, sc.changed_at <= window.start)
+        .order_by(sc.changed_at.desc(), sc.id.desc())
+        .limit(1)
+        .subquery()
+    )
+    after = select(sc.changed_at, sc.to_status, sc.id).where(sc.service_id == service_id, sc.changed_at > window.start)
+    query = union_all(select(before.c.changed_at, before.c.to_status, before.c.id), after)
+    with session_scope() as session:
+        rows = sorted(session.exec(query).all(), key=lambda r: (r[0], r[2]))
+    timeline = [(at if at.tzinfo else at.replace(tzinfo=dt.timezone.utc), status) for at, status, _ in rows]
+    return service_uptime(timeline, window).uptime
