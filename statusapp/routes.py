@@ -9,6 +9,7 @@ a slug or an id), so the console, the public pages and the HTTP routes share the
 from __future__ import annotations
 
 import dataclasses
+import re
 import urllib.parse
 from typing import Any
 
@@ -24,6 +25,7 @@ ADMIN_PAGES = "/admin/pages"
 ADMIN_SERVICES = "/admin/services"
 ADMIN_INCIDENTS = "/admin/incidents"
 ADMIN_INCIDENT = "/admin/incidents/[incident_id]"
+ADMIN_ACCOUNT = "/admin/account"
 
 # Served by statusapp.web (FastAPI), not by Reflex.
 AUTH_LOGIN = "/auth/login"
@@ -65,6 +67,16 @@ def admin_incident_path(incident_id: Any) -> Any:
     return ADMIN_INCIDENTS + "/" + _text(incident_id)
 
 
+def login_path(*, error: str = "", next_path: str | None = None) -> str:
+    """The sign-in page, with an error code (see ui/admin/login.py) and where to go after."""
+    query = {}
+    if error:
+        query["error"] = error
+    if next_path and safe_next(next_path):
+        query["next"] = next_path
+    return ADMIN_LOGIN + ("?" + urllib.parse.urlencode(query) if query else "")
+
+
 # ---- parsing -----------------------------------------------------------------------------
 @dataclasses.dataclass(frozen=True)
 class PublicPath:
@@ -77,7 +89,8 @@ class PublicPath:
 
 
 def _segments(path: str) -> list[str]:
-    path = urllib.parse.urlsplit(path or "").path
+    # Query and fragment cut by hand: urlsplit would read `//admin/x` as a host named "admin".
+    path = (path or "").split("?", 1)[0].split("#", 1)[0]
     return [urllib.parse.unquote(p) for p in path.split("/") if p]
 
 
@@ -118,6 +131,40 @@ def normalized_path(path: str) -> str:
 
 
 def is_console_path(path: str) -> bool:
-    """Console and sign-in paths: they get the frame-blocking, no-store headers."""
+    """Console and sign-in paths: they get the no-store, same-origin-referrer headers."""
     parts = _segments(path)
     return bool(parts) and parts[0] in (ADMIN_PREFIX, AUTH_PREFIX)
+
+
+# Path prefixes other sites may put in a frame (the coming `/embed/<slug>` widget joins here).
+FRAMABLE_PREFIXES: tuple[str, ...] = ()
+
+
+def is_framable(path: str) -> bool:
+    """Whether another site may show this path in a frame; everything else refuses framing."""
+    parts = _segments(path)
+    return bool(parts) and parts[0] in FRAMABLE_PREFIXES
+
+
+# Path prefixes of read-only public JSON any site may fetch (`Access-Control-Allow-Origin: *`,
+# never with credentials). Everything else answers cross-origin requests from the public URL only.
+OPEN_CORS_PREFIXES: tuple[str, ...] = ()
+
+
+def is_open_cors_path(path: str) -> bool:
+    parts = _segments(path)
+    return bool(parts) and parts[0] in OPEN_CORS_PREFIXES
+
+
+_SAFE_NEXT_RE = re.compile(r"^/admin(/[A-Za-z0-9_-]+)*/?$")
+
+
+def safe_next(value: object) -> str | None:
+    """Where a sign-in may send the browser afterwards: a console path of plain segments
+    (`/admin/incidents/12`), never another site, scheme, the sign-in page itself or anything
+    with a query; None otherwise."""
+    if not isinstance(value, str) or len(value) > 200 or not _SAFE_NEXT_RE.match(value):
+        return None
+    if _segments(value)[:2] == [ADMIN_PREFIX, "login"]:
+        return None
+    return value

@@ -37,6 +37,33 @@ class Settings(BaseSettings):
     session_hours: int = 12
     login_max_failures: int = 5
     login_window_seconds: int = 900
+    # Comma-separated IPs or CIDRs of the reverse proxies in front of the app: X-Forwarded-For
+    # is believed only for hops through them (see access.client_address).
+    trusted_proxies: str = ""
+    # Slug of the page `/` shows on a host that is not a verified custom domain.
+    default_page: str = ""
+    # Bearer token that lets monitoring read /healthz's per-page counts (empty: admins only).
+    ops_token: str = ""
+    # Live (websocket) connections one client address may hold open in one worker process.
+    max_sockets_per_ip: int = 50
+    # Monitors may check private addresses (internal services) unless this is set.
+    monitor_public_only: bool = False
+    # DNS servers for the custom-domain check ("ip" or "ip:port", comma-separated); empty: the system's.
+    dns_servers: str = ""
+
+    @property
+    def public_origin(self) -> str:
+        """scheme://host[:port] of the public URL (what browsers send as Origin)."""
+        scheme, _, rest = self.public_url.partition("://")
+        return f"{scheme.lower()}://{rest.split('/', 1)[0].lower()}"
+
+    @property
+    def public_hostname(self) -> str:
+        """The host name of the public URL (no port): the app's own host."""
+        netloc = self.public_origin.split("://", 1)[1].rsplit("@", 1)[-1]
+        if netloc.startswith("["):
+            return netloc[1:].split("]", 1)[0]
+        return netloc.split(":", 1)[0]
 
     @property
     def effective_database_url(self) -> str:

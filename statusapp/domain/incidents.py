@@ -24,7 +24,16 @@ from statusapp.domain.events import (
     IncidentResolved,
     IncidentUpdated,
 )
-from statusapp.domain.validation import UNSET, Errors, clean_enum, clean_text
+from statusapp.domain.validation import (
+    MESSAGE_MAX,
+    POSTMORTEM_MAX,
+    TITLE_MAX,
+    UNSET,
+    Errors,
+    clean_enum,
+    clean_text,
+    parse_id,
+)
 from statusapp.enums import (
     IMPACT_DEFAULT_SERVICE_STATUS,
     ChangeCause,
@@ -34,11 +43,9 @@ from statusapp.enums import (
 )
 from statusapp.models import Incident, IncidentService, IncidentUpdate, Service, utcnow
 
-MAX_MESSAGE = 20_000
-
-
 def _get_incident(session, actor: Actor, incident_id: int) -> Incident:
-    inc = session.get(Incident, incident_id)
+    key = parse_id(incident_id)
+    inc = session.get(Incident, key) if key is not None else None
     if inc is None or inc.organization_id != actor.organization_id:
         raise NotFound("incident", incident_id)
     return inc
@@ -52,10 +59,9 @@ def _clean_service_statuses(
     if not services:
         return out
     for raw_id, raw_status in services.items():
-        try:
-            sid = int(raw_id)
-        except (TypeError, ValueError):
-            errors.add("services", f"'{raw_id}' is not a service id.")
+        sid = parse_id(raw_id)
+        if sid is None:
+            errors.add("services", f"'{str(raw_id)[:30]}' is not a service id.")
             continue
         svc = session.get(Service, sid)
         if svc is None or svc.organization_id != actor.organization_id:
@@ -170,10 +176,10 @@ def create_incident(
 ) -> Incident:
     """Declare an incident with its affected services (id -> status) and first message."""
     errors = Errors()
-    title = clean_text(errors, "title", title, max_len=300, required=True)
+    title = clean_text(errors, "title", title, max_len=TITLE_MAX, required=True)
     impact_e = clean_enum(errors, "impact", impact, IncidentImpact)
     status_e = clean_enum(errors, "status", status, IncidentStatus)
-    message = clean_text(errors, "message", message, max_len=MAX_MESSAGE, required=True)
+    message = clean_text(errors, "message", message, max_len=MESSAGE_MAX, required=True)
     with unit_of_work() as uow:
         s = uow.session
         default = IMPACT_DEFAULT_SERVICE_STATUS.get(impact_e, ServiceStatus.degraded_performance)
@@ -204,7 +210,7 @@ def post_update(
     """
     errors = Errors()
     status_e = clean_enum(errors, "status", status, IncidentStatus)
-    message = clean_text(errors, "message", message, max_len=MAX_MESSAGE, required=True)
+    message = clean_text(errors, "message", message, max_len=MESSAGE_MAX, required=True)
     with unit_of_work() as uow:
         s = uow.session
         inc = _get_incident(s, actor, incident_id)
@@ -239,7 +245,7 @@ def edit_incident(*, actor: Actor, incident_id: int, title: str = UNSET, impact:
     with unit_of_work() as uow:
         inc = _get_incident(uow.session, actor, incident_id)
         if title is not UNSET:
-            inc.title = clean_text(errors, "title", title, max_len=300, required=True)
+            inc.title = clean_text(errors, "title", title, max_len=TITLE_MAX, required=True)
         if impact is not UNSET:
             imp = clean_enum(errors, "impact", impact, IncidentImpact)
             if imp is not None:
@@ -255,7 +261,7 @@ def write_postmortem(*, actor: Actor, incident_id: int, text: str, publish: bool
     """Write (and by default publish) the postmortem; a published one moves a resolved
     incident to status `postmortem`."""
     errors = Errors()
-    text = clean_text(errors, "postmortem", text, max_len=100_000, required=publish)
+    text = clean_text(errors, "postmortem", text, max_len=POSTMORTEM_MAX, required=publish)
     errors.raise_if_any()
     with unit_of_work() as uow:
         inc = _get_incident(uow.session, actor, incident_id)

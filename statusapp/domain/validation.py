@@ -15,6 +15,26 @@ DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+
 
 E = TypeVar("E", bound=enum.Enum)
 
+# The longest value each kind of field keeps. Forms cap what they hold at these same numbers,
+# so a client can never park more in its server-side state than an operation would accept.
+NAME_MAX = 200
+SLUG_MAX = 100
+DESCRIPTION_MAX = 2000  # services and groups
+PAGE_DESCRIPTION_MAX = 5000
+URL_MAX = 1000
+DOMAIN_MAX = 253
+COLOR_MAX = 7  # "#rrggbb"
+TIME_ZONE_MAX = 64
+TITLE_MAX = 300  # incidents
+MESSAGE_MAX = 20_000  # incident updates
+POSTMORTEM_MAX = 100_000
+EMAIL_MAX = 320
+PASSWORD_MAX = 1024  # longer is refused before hashing: argon2's cost grows with the input
+
+# Database ids are signed 64-bit integers (PostgreSQL bigint, SQLite INTEGER).
+ID_LIMIT = 2**63
+_ID_RE = re.compile(r"^[0-9]{1,19}$")
+
 
 class _Unset:
     """The default of an optional keyword argument the caller did not pass (None can be a value)."""
@@ -40,6 +60,37 @@ class Errors:
             raise ValidationError(self.errors)
 
 
+def parse_id(value: object) -> int | None:
+    """An id from a client (a path segment, a form value, a handler argument), or None.
+
+    Only a positive integer below 2**63, as an int or a string of ASCII digits, is an id:
+    anything else ("abc", "1e3", "²", -1, 10**30, True, a list) is None, which every caller
+    treats as "not found". Parsing costs the same whatever the client sends.
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, str) and _ID_RE.match(value):
+        number = int(value)
+    else:
+        return None
+    return number if 1 <= number < ID_LIMIT else None
+
+
+def clean_id(errors: Errors, field: str, value: object, *, what: str = "id") -> int | None:
+    """`parse_id` for form input: a field error when the value is not an id."""
+    number = parse_id(value)
+    if number is None:
+        errors.add(field, f"Unknown {what}.")
+    return number
+
+
+def bounded_text(value: object, max_len: int) -> str:
+    """A client's text as a string of at most `max_len` characters (anything else is "")."""
+    return value[:max_len] if isinstance(value, str) else ""
+
+
 def clean_text(errors: Errors, field: str, value: object, *, max_len: int, required: bool = False) -> str:
     text = "" if value is None else str(value).strip()
     if required and not text:
@@ -53,8 +104,8 @@ def clean_slug(errors: Errors, field: str, value: object) -> str:
     slug = "" if value is None else str(value).strip()
     if not slug:
         errors.add(field, "A slug is required.")
-    elif len(slug) > 100:
-        errors.add(field, "At most 100 characters.")
+    elif len(slug) > SLUG_MAX:
+        errors.add(field, f"At most {SLUG_MAX} characters.")
     elif not SLUG_RE.match(slug):
         errors.add(field, "Use lowercase letters, digits and single dashes (e.g. 'api-eu').")
     return slug
@@ -82,8 +133,8 @@ def clean_url(errors: Errors, field: str, value: object) -> str:
     text = "" if value is None else str(value).strip()
     if text and not (text.startswith("https://") or text.startswith("http://") or text.startswith("/")):
         errors.add(field, "Use an http(s):// URL or a path starting with /.")
-    elif len(text) > 1000:
-        errors.add(field, "At most 1000 characters.")
+    elif len(text) > URL_MAX:
+        errors.add(field, f"At most {URL_MAX} characters.")
     return text
 
 
@@ -91,7 +142,7 @@ def clean_domain(errors: Errors, field: str, value: object) -> str | None:
     text = "" if value is None else str(value).strip().lower()
     if not text:
         return None
-    if not DOMAIN_RE.match(text):
+    if len(text) > DOMAIN_MAX or not DOMAIN_RE.match(text):
         errors.add(field, "Use a host name like status.example.com.")
     return text
 
@@ -105,5 +156,6 @@ def clean_timezone(errors: Errors, field: str, value: object) -> str:
         _TIMEZONES = available_timezones() | {"UTC"}
     text = "UTC" if not value else str(value).strip()
     if text not in _TIMEZONES:
+        text = text[:TIME_ZONE_MAX]
         errors.add(field, f"Unknown time zone '{text}' (use e.g. Europe/Paris).")
     return text
