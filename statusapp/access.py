@@ -18,6 +18,9 @@ from statusapp.enums import ChangeCause
 from statusapp.settings import get_settings
 
 SESSION_COOKIE = "statusapp_session"
+# The email typed into a failed sign-in, for the sign-in page to show again (HttpOnly, sent
+# only to the live socket's path, a few minutes): never in a URL.
+LOGIN_EMAIL_COOKIE = "statusapp_login_email"
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -80,15 +83,19 @@ def client_address(peer: str | None, forwarded_for: str | None, trusted: str | N
         current = str(nxt)
 
 
-def session_token_from_cookie_header(cookie_header: str | None) -> str | None:
-    """The session token from a raw Cookie header (a websocket's handshake carries one)."""
+def cookie_value(cookie_header: str | None, name: str) -> str | None:
+    """One cookie from a raw Cookie header (a websocket's handshake carries one)."""
     jar = SimpleCookie()
     try:
         jar.load(cookie_header or "")
     except CookieError:
         return None
-    morsel = jar.get(SESSION_COOKIE)
+    morsel = jar.get(name)
     return morsel.value if morsel else None
+
+
+def session_token_from_cookie_header(cookie_header: str | None) -> str | None:
+    return cookie_value(cookie_header, SESSION_COOKIE)
 
 
 def same_origin(origin: str | None, host: str | None) -> bool:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import os
 from collections.abc import Iterator
+from pathlib import Path
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -16,14 +18,36 @@ from statusapp.settings import PROJECT_ROOT, get_settings
 _engines: dict[str, Engine] = {}
 
 
+def private_dir(path: Path) -> Path:
+    """Create `path` readable by this user only (0700); an existing one of ours is tightened.
+
+    The data folder holds the database, lock files and secrets: nobody else on the machine
+    has any business listing or reading it.
+    """
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with contextlib.suppress(PermissionError):
+        if path.stat().st_uid == os.getuid() and path.stat().st_mode & 0o077:
+            path.chmod(0o700)
+    return path
+
+
+def private_sqlite_file(path: Path) -> None:
+    """The SQLite file (and its -wal/-shm, which SQLite creates with the file's own mode) 0600."""
+    private_dir(path.parent)
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    for file in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        with contextlib.suppress(FileNotFoundError, PermissionError):
+            if file.stat().st_uid == os.getuid() and file.stat().st_mode & 0o077:
+                file.chmod(0o600)
+
+
 def make_engine(url: str) -> Engine:
-    """An engine for `url`; SQLite gets foreign keys, WAL and a busy timeout."""
+    """An engine for `url`; SQLite gets foreign keys, WAL, a busy timeout and private files."""
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
-            from pathlib import Path
-
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        if path and path != ":memory:" and not path.startswith("file:"):
+            private_sqlite_file(Path(path))
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
         @event.listens_for(engine, "connect")
@@ -99,8 +123,7 @@ def try_advisory_lock(name: str, *, url: str | None = None, wait: bool = False) 
     if not url.startswith("postgresql"):
         import fcntl
 
-        lock_path = get_settings().data_dir / f".lock-{name}"
-        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        lock_path = private_dir(get_settings().data_dir) / f".lock-{name}"
         with open(lock_path, "w") as fh:
             try:
                 fcntl.flock(fh, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -31,6 +31,9 @@ ADMIN_ACCOUNT = "/admin/account"
 AUTH_LOGIN = "/auth/login"
 AUTH_LOGOUT = "/auth/logout"
 
+# Reflex's live socket (socket.io) is mounted here.
+EVENT_PATH = "/_event"
+
 STATUS_PREFIX = "status"
 ADMIN_PREFIX = "admin"
 AUTH_PREFIX = "auth"
@@ -117,6 +120,19 @@ def public_slug(path: str) -> str | None:
     return parsed.slug if parsed else None
 
 
+MAX_HISTORY_PAGE = 100_000  # 25,000 years of three-month pages: anything longer is not a page
+
+
+def history_page_number(value: object) -> int | None:
+    """The `?page=` of a history path: 0 when absent, None when it is not a page number."""
+    if value is None or value == "":
+        return 0
+    if not isinstance(value, str) or not value.isdigit() or not value.isascii() or len(value) > 6:
+        return None
+    number = int(value)
+    return number if number <= MAX_HISTORY_PAGE else None
+
+
 def admin_incident_id(path: str) -> str:
     """The raw incident id segment of `/admin/incidents/<id>` ('' otherwise)."""
     parts = _segments(path)
@@ -134,6 +150,12 @@ def is_console_path(path: str) -> bool:
     """Console and sign-in paths: they get the no-store, same-origin-referrer headers."""
     parts = _segments(path)
     return bool(parts) and parts[0] in (ADMIN_PREFIX, AUTH_PREFIX)
+
+
+def is_event_path(path: str) -> bool:
+    """The live socket's path (`/_event/...`)."""
+    parts = _segments(path)
+    return bool(parts) and parts[0] == EVENT_PATH.strip("/")
 
 
 # Path prefixes other sites may put in a frame (the coming `/embed/<slug>` widget joins here).

@@ -9,6 +9,7 @@ import reflex as rx
 
 from statusapp import db, routes
 from statusapp.live import hub
+from statusapp.ui.admin.account import account_page
 from statusapp.ui.admin.dashboard import dashboard_page
 from statusapp.ui.admin.incident_detail import IncidentDetailAdmin, detail_page
 from statusapp.ui.admin.incidents import incidents_page
@@ -17,7 +18,7 @@ from statusapp.ui.admin.pages import pages_page
 from statusapp.ui.admin.services import services_page
 from statusapp.ui.admin.state import AdminState
 from statusapp.ui.public import PAGE_TARGET, add_public_pages
-from statusapp.web import api
+from statusapp.web import api, restrict_socket_origins
 
 logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 logging.getLogger("alembic").setLevel(logging.WARNING)
@@ -36,6 +37,7 @@ app = rx.App(
     api_transformer=api,
     head_components=[rx.el.link(rel="icon", href="/favicon.svg", type="image/svg+xml")],
 )
+restrict_socket_origins(app)
 app.register_lifespan_task(migrate_on_start)
 app.register_lifespan_task(hub.lifespan, app=app)
 hub.configure(targets=[PAGE_TARGET], admin_event=AdminState.get_full_name() + ".refresh")
@@ -47,3 +49,4 @@ app.add_page(incidents_page, route=routes.ADMIN_INCIDENTS, on_load=AdminState.op
 app.add_page(detail_page, route=routes.ADMIN_INCIDENT, on_load=IncidentDetailAdmin.open_incident, title="Incident · statusapp")
 app.add_page(services_page, route=routes.ADMIN_SERVICES, on_load=AdminState.open_console, title="Services · statusapp")
 app.add_page(pages_page, route=routes.ADMIN_PAGES, on_load=AdminState.open_console, title="Status pages · statusapp")
+app.add_page(account_page, route=routes.ADMIN_ACCOUNT, on_load=AdminState.open_console, title="Account · statusapp")

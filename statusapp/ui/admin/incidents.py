@@ -6,10 +6,11 @@ import reflex as rx
 
 from statusapp import routes
 from statusapp.domain import incidents as ops
+from statusapp.domain.validation import MESSAGE_MAX, TITLE_MAX, bounded_text
 from statusapp.enums import IncidentImpact, IncidentStatus
 from statusapp.ui.admin.layout import console, field
 from statusapp.ui.admin.state import AdminState
-from statusapp.ui.admin.widgets import incident_table, select_of, service_chooser, service_status_map
+from statusapp.ui.admin.widgets import choose_service_status, incident_table, select_of, service_chooser, service_status_map
 from statusapp.ui.components import card
 
 IMPACTS = [i.value for i in IncidentImpact]
@@ -35,15 +36,16 @@ class IncidentsAdmin(AdminState):
 
     @rx.event
     def set_title(self, value: str):
-        self.title = value
+        self.title = bounded_text(value, TITLE_MAX)
 
     @rx.event
     def set_impact(self, value: str):
-        self.impact = value
+        if value in IMPACTS:
+            self.impact = value
 
     @rx.event
     def set_message(self, value: str):
-        self.message = value
+        self.message = bounded_text(value, MESSAGE_MAX)
 
     @rx.event
     def set_notify(self, value: bool):
@@ -51,13 +53,15 @@ class IncidentsAdmin(AdminState):
 
     @rx.event
     def pick_status(self, value: str):
+        if value not in DECLARE_STATUSES:
+            return
         if keeps_template(self.message):
             self.message = TEMPLATES.get(value, "")
         self.status = value
 
     @rx.event
     def choose(self, service_id: str, value: str):
-        self.choices = {**self.choices, str(service_id): value}
+        self.choices = choose_service_status(self.choices, self.services, service_id, value)
 
     @rx.event
     async def declare(self):
@@ -82,7 +86,8 @@ def declare_form() -> rx.Component:
     return card(
         rx.vstack(
             rx.heading("Declare an incident", size="4"),
-            field("Title", rx.input(value=s.title, on_change=s.set_title, id="incident-title", width="100%"), "title"),
+            field("Title", rx.input(value=s.title, on_change=s.set_title, id="incident-title", width="100%",
+                                    max_length=TITLE_MAX), "title"),
             rx.hstack(
                 field("Impact", select_of(IMPACTS, s.impact, s.set_impact, id="incident-impact"), "impact"),
                 field("Status", select_of(DECLARE_STATUSES, s.status, s.pick_status), "status"),
@@ -90,7 +95,7 @@ def declare_form() -> rx.Component:
             ),
             field("Affected services", service_chooser(s, s.choices), "services"),
             field("First message", rx.text_area(value=s.message, on_change=s.set_message, id="incident-message",
-                                                width="100%", rows="4"), "message"),
+                                                width="100%", rows="4", max_length=MESSAGE_MAX), "message"),
             rx.checkbox("Notify subscribers", checked=s.notify, on_change=s.set_notify),
             rx.button("Declare incident", on_click=s.declare, id="declare-incident", color_scheme="red"),
             spacing="3",

@@ -23,6 +23,7 @@ def console(title: str, *children: rx.Component) -> rx.Component:
                     nav_link("Incidents", routes.ADMIN_INCIDENTS),
                     nav_link("Services", routes.ADMIN_SERVICES),
                     nav_link("Status pages", routes.ADMIN_PAGES),
+                    nav_link("Account", routes.ADMIN_ACCOUNT),
                     spacing="4",
                     align="center",
                     wrap="wrap",
