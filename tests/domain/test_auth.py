@@ -14,14 +14,8 @@ from tests.domain.helpers import expect_invalid, fresh, load
 
 
 @pytest.fixture(autouse=True)
-def cheap_argon2(monkeypatch):
-    """The same argon2, with the cheapest parameters: these tests hash hundreds of passwords."""
-    from argon2 import PasswordHasher
-
-    cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-    monkeypatch.setattr(auth, "password_hasher", cheap)
-    monkeypatch.setattr(organizations, "password_hasher", cheap)
-    monkeypatch.setattr(auth, "_DUMMY_HASH", cheap.hash("statusapp-dummy-password"))
+def _cheap_hashing(cheap_argon2):
+    """These tests hash hundreds of passwords."""
 
 
 @pytest.fixture

@@ -56,7 +56,7 @@ class PagesAdmin(AdminState):
 
     @rx.event
     def set_field(self, key: str, value: str):
-        if key in FIELD_LIMITS:
+        if isinstance(key, str) and key in FIELD_LIMITS:
             self.form = {**self.form, key: bounded_text(value, FIELD_LIMITS[key])}
 
     @rx.event
