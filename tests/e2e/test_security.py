@@ -295,3 +295,18 @@ def test_one_address_cannot_open_sockets_without_limit(app_server):
 
     refused_at = run(scenario(), timeout=120)
     assert refused_at is not None and refused_at <= limit
+
+
+def test_sign_out_button_ends_the_session(app_server, browser):
+    ctx = browser.new_context()
+    page = ctx.new_page()
+    login(page, app_server.url)
+    page.wait_for_selector("text=Open incidents", timeout=TIMEOUT_MS)
+    token = next(c["value"] for c in ctx.cookies() if c["name"] == "statusapp_session")
+    page.click("text=Sign out")
+    page.wait_for_url(re.compile(r".*/admin/login/?$"), timeout=TIMEOUT_MS)
+    assert not [c for c in ctx.cookies() if c["name"] == "statusapp_session"]
+    # The session ended on the server too: the old token opens nothing.
+    health = httpx.get(app_server.url + "/healthz", headers={"Cookie": f"statusapp_session={token}"}, timeout=10)
+    assert "page_sockets" not in health.json()
+    ctx.close()

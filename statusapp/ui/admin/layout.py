@@ -8,6 +8,9 @@ from statusapp import routes
 from statusapp.ui.admin.state import AdminState
 
 
+SIGN_OUT_FORM = "sign-out-form"
+
+
 def nav_link(label: str, href: str) -> rx.Component:
     return rx.link(label, href=href, weight="medium")
 
@@ -31,11 +34,10 @@ def console(title: str, *children: rx.Component) -> rx.Component:
                 rx.hstack(
                     rx.text(AdminState.user_email, size="2", color_scheme="gray"),
                     rx.color_mode.button(size="2", variant="ghost"),
-                    rx.el.form(
-                        rx.button("Sign out", type="submit", variant="soft", size="1"),
-                        action=routes.AUTH_LOGOUT,
-                        method="post",
-                    ),
+                    # Reflex's forms never submit natively: a static <form>, and a button joined to it.
+                    rx.html(f'<form id="{SIGN_OUT_FORM}" action="{routes.AUTH_LOGOUT}" method="post"></form>'),
+                    rx.button("Sign out", type="submit", variant="soft", size="1",
+                              custom_attrs={"form": SIGN_OUT_FORM}, id="sign-out"),
                     align="center",
                 ),
                 justify="between",
