@@ -298,3 +298,68 @@ def test_socket_cap_per_address(monkeypatch):
 def test_live_socket_origins(monkeypatch, origin, host, allowed):
     monkeypatch.setattr(get_settings(), "public_url", "https://status.example.com")
     assert access.websocket_origin_allowed(origin, {"HTTP_HOST": host}) is allowed
+
+
+# --------------------------------------------------------------------------- what held up: kept under test
+
+
+@pytest.mark.parametrize("public_url, secure", [(BASE, False), ("https://status.example.com", True)])
+def test_session_cookie_flags(admin, monkeypatch, public_url, secure):
+    monkeypatch.setattr(get_settings(), "public_url", public_url)
+
+    async def scenario():
+        async with client_from("10.1.1.1") as c:
+            return await sign_in(c, PASSWORD)
+
+    cookie = run(scenario()).headers.get_list("set-cookie")[0]
+    assert cookie.startswith("statusapp_session=")
+    flags = {part.strip().split("=")[0].lower() for part in cookie.split(";")[1:]}
+    assert {"httponly", "path", "samesite", "max-age"} <= flags
+    assert "samesite=lax" in cookie.lower() and "path=/;" in cookie.lower() + ";"
+    assert ("secure" in flags) is secure
+
+
+def test_a_session_cookie_planted_before_sign_in_is_never_adopted(admin):
+    async def scenario():
+        async with client_from("10.1.1.1") as c:
+            return await sign_in(c, PASSWORD, headers={"Cookie": "statusapp_session=attacker-chosen"})
+
+    r = run(scenario())
+    assert r.cookies["statusapp_session"] != "attacker-chosen"
+    assert auth.session_user("attacker-chosen") is None
+
+
+def test_logout_ends_the_session_on_the_server_and_refuses_other_sites(admin):
+    token, _ = auth.login(email="admin@example.com", password=PASSWORD)
+
+    async def scenario():
+        async with client_from("10.1.1.1") as c:
+            cross = await c.post("/auth/logout", headers={"Origin": "https://evil.example",
+                                                          "Cookie": f"statusapp_session={token}"})
+            still = auth.session_user(token) is not None
+            out = await c.post("/auth/logout", headers={"Cookie": f"statusapp_session={token}"})
+            return cross, still, out
+
+    cross, still, out = run(scenario())
+    assert cross.status_code == 403 and still
+    assert out.status_code == 303 and out.headers["location"] == "/admin/login"
+    assert 'statusapp_session=""' in out.headers["set-cookie"]
+    assert auth.session_user(token) is None
+
+
+def test_an_unknown_email_costs_the_same_argon2_work_as_a_known_one(admin, monkeypatch):
+    verified = []
+
+    class CountingHasher:
+        def __init__(self, real):
+            self.real = real
+
+        def verify(self, hash_, password):
+            verified.append(hash_.split("$")[3])  # the parameters used: the same for both
+            return self.real.verify(hash_, password)
+
+    monkeypatch.setattr(auth, "password_hasher", CountingHasher(auth.password_hasher))
+    for email in ("admin@example.com", "nobody@example.com"):
+        with pytest.raises(auth.AuthError):
+            auth.login(email=email, password="wrong password!", client_ip="10.2.2.2")
+    assert len(verified) == 2 and verified[0] == verified[1]

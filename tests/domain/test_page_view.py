@@ -188,3 +188,14 @@ def test_page_view_times_are_iso_utc_with_the_page_time_zone(org):
     view = view_of("paris")
     assert view.time_zone == "Europe/Paris"
     assert view.incidents[0].started_at == "2024-01-15T12:30:00+00:00"  # the page formats it (ui/format.py)
+
+
+def test_a_private_page_shows_nothing_by_slug_history_incident_or_live_view(org):
+    from statusapp.domain import pages as page_ops
+
+    page_ops.create_page(actor=org, name="Internal", slug="internal", is_public=False)
+    inc = declare(org, None, title="Internal outage")
+    assert queries.load_public_view("internal", None) is None
+    assert queries.load_history("internal", 0) is None
+    assert queries.load_incident("internal", inc.id) is None
+    assert queries.page_exists("internal") is False
