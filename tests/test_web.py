@@ -37,8 +37,7 @@ def run(coro, timeout: float = 60):
 @pytest.fixture
 def admin(org, cheap_argon2, monkeypatch):
     monkeypatch.setattr(get_settings(), "public_url", BASE)
-    monkeypatch.setattr(get_settings(), "trusted_proxies", "")
-    monkeypatch.setattr(auth.time, "sleep", lambda s: None)
+    monkeypatch.setattr(auth, "time", type("NoWait", (), {"sleep": staticmethod(lambda s: None)}), raising=False)
     return organizations.create_user(organization_id=org.organization_id, email="admin@example.com", password=PASSWORD)
 
 

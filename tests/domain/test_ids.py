@@ -7,7 +7,6 @@ from __future__ import annotations
 import pytest
 
 from statusapp.domain import NotFound, ValidationError, incidents, pages, services
-from statusapp.domain.validation import parse_id
 from statusapp.queries import public as queries
 from tests.domain.helpers import declare, new_service
 
@@ -20,6 +19,8 @@ BAD_IDS = ["abc", "", " 1", "1.0", "1e3", "-1", "²", "١", "9" * 23, 10**30, 2*
     ("0", None), *[(bad, None) for bad in BAD_IDS],
 ])
 def test_parse_id(value, expected):
+    from statusapp.domain.validation import parse_id
+
     assert parse_id(value) == expected
 
 

@@ -16,7 +16,6 @@ from sqlmodel import select
 from statusapp.db import session_scope
 from statusapp.domain import Actor, organizations
 from statusapp.domain import pages as page_ops
-from statusapp.domain.domains import record_name, record_value, verify_custom_domain
 from statusapp.models import StatusPage
 from statusapp.settings import get_settings
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, login
@@ -165,6 +164,8 @@ def test_csp_lets_the_public_page_and_the_console_work(app_server, browser):
 def test_root_follows_the_host_with_two_organizations(app_server, app_db_url, browser, dns_server, monkeypatch):
     """A verified custom domain shows its own organization's page; an unknown host, a private
     page's domain and a mere claim show no page at all (never the first page of another)."""
+    from statusapp.domain.domains import record_name, record_value, verify_custom_domain
+
     monkeypatch.setattr(get_settings(), "dns_servers", dns_server.address)
     tag = uuid.uuid4().hex[:6]
     other = Actor(organizations.create_organization(name="Other Corp").id)
@@ -204,6 +205,8 @@ def test_root_follows_the_host_with_two_organizations(app_server, app_db_url, br
 
 
 def test_console_shows_and_checks_the_domain_record(app_server, app_db_url, browser, dns_server):
+    from statusapp.domain.domains import record_name
+
     tag = uuid.uuid4().hex[:6]
     domain = f"status-{tag}.acme.test"
     page = browser.new_context().new_page()

@@ -67,7 +67,7 @@ def test_a_redirect_is_not_followed_even_to_an_allowed_target():
         async with serve(http_handler(lambda head: response(200, b"landed"))) as target:
             async with serve(http_handler(lambda head: response(302, b"", {
                     "Location": f"http://127.0.0.1:{target.port}/x"}))) as hook:
-                async with outbound.subscriber_client(policy=lambda ip, p: None) as client:
+                async with outbound.async_client(allow_private=False, policy=lambda ip, p: None) as client:
                     with pytest.raises(DeliveryError) as err:
                         await _webhook(client, f"http://127.0.0.1:{hook.port}/hook")
                 return err.value, target.connections
@@ -91,7 +91,7 @@ def test_an_endless_answer_is_read_only_up_to_the_cap():
 
     async def scenario():
         async with serve(endless) as server:
-            async with outbound.subscriber_client(policy=_only_port(server.port)) as client:
+            async with outbound.async_client(allow_private=False, policy=_only_port(server.port)) as client:
                 started = time.monotonic()
                 result = await _webhook(client, f"http://127.0.0.1:{server.port}/hook", timeout_s=3)
                 elapsed = time.monotonic() - started
@@ -115,7 +115,7 @@ def test_a_trickling_receiver_is_given_up_at_the_deadline():
 
     async def scenario():
         async with serve(trickle) as server:
-            async with outbound.subscriber_client(policy=_only_port(server.port)) as client:
+            async with outbound.async_client(allow_private=False, policy=_only_port(server.port)) as client:
                 started = time.monotonic()
                 with pytest.raises(DeliveryError) as err:
                     await _webhook(client, f"http://127.0.0.1:{server.port}/hook", timeout_s=1.5)
