@@ -10,7 +10,6 @@ import functools
 import hashlib
 import hmac
 import html
-import logging
 import re
 from collections import Counter
 from pathlib import Path
@@ -35,8 +34,6 @@ from statusapp.domain.validation import EMAIL_MAX
 from statusapp.live import hub
 from statusapp.queries.public import page_exists, root_page_exists
 from statusapp.settings import get_settings
-
-log = logging.getLogger(__name__)
 
 api = FastAPI(title="statusapp", docs_url=None, redoc_url=None, openapi_url=None)
 
@@ -148,8 +145,7 @@ async def _is_missing_page(request: Request) -> bool:
         return False
     if parsed.slug:
         return not hub.is_public_slug(parsed.slug) and not await asyncio.to_thread(page_exists, parsed.slug)
-    host = request.headers.get("host")
-    return await asyncio.to_thread(root_page_exists, host) is False
+    return not await asyncio.to_thread(root_page_exists, request.headers.get("host"))
 
 
 @api.middleware("http")

@@ -362,3 +362,26 @@ def test_an_unknown_email_costs_the_same_argon2_work_as_a_known_one(admin, monke
         with pytest.raises(auth.AuthError):
             auth.login(email=email, password="wrong password!", client_ip="10.2.2.2")
     assert len(verified) == 2 and verified[0] == verified[1]
+
+
+def test_a_mistyped_trusted_proxy_stops_the_app():
+    from pydantic import ValidationError
+
+    from statusapp.settings import Settings
+
+    with pytest.raises(ValidationError, match="'proxy.local' is not an IP address or network"):
+        Settings(trusted_proxies="10.0.0.1, proxy.local")
+
+
+@pytest.mark.parametrize("peer, forwarded, expected", [
+    ("127.0.0.1", "203.0.113.7", "203.0.113.7"),
+    ("127.0.0.1", "6.6.6.6, 203.0.113.7", "203.0.113.7"),  # the client wrote 6.6.6.6 itself
+    ("127.0.0.1", "203.0.113.7, 10.1.2.3", "203.0.113.7"),  # through two trusted hops
+    ("198.51.100.1", "203.0.113.7", "198.51.100.1"),  # not from a proxy: the header is ignored
+    ("127.0.0.1", "[2001:db8::7]:443", "2001:db8::7"),
+    ("127.0.0.1", "not-an-ip, 10.1.2.3", "10.1.2.3"),
+    ("127.0.0.1", "", "127.0.0.1"),
+])
+def test_client_address_walks_trusted_hops_from_the_right(peer, forwarded, expected):
+    assert access.client_address(peer, forwarded, "127.0.0.1, 10.0.0.0/8") == expected
+    assert access.client_address(peer, forwarded, "") == peer

@@ -18,6 +18,7 @@ import dataclasses
 import secrets
 
 import dns.exception
+import dns.nameserver
 import dns.resolver
 from sqlmodel import select
 
@@ -55,7 +56,7 @@ def _resolver() -> dns.resolver.Resolver:
     servers = [s.strip() for s in get_settings().dns_servers.split(",") if s.strip()]
     resolver = dns.resolver.Resolver(configure=not servers)
     if servers:
-        resolver.nameservers = []
+        nameservers = []
         for server in servers:
             host, port = server, 53
             if server.startswith("["):  # [::1]:5353
@@ -64,8 +65,8 @@ def _resolver() -> dns.resolver.Resolver:
             elif server.count(":") == 1:  # 127.0.0.1:5353
                 host, port_text = server.split(":")
                 port = int(port_text)
-            resolver.nameservers.append(host)
-            resolver.port = port
+            nameservers.append(dns.nameserver.Do53Nameserver(host, port))
+        resolver.nameservers = nameservers
     resolver.timeout = resolver.lifetime = LOOKUP_TIMEOUT_SECONDS
     resolver.cache = None
     return resolver
@@ -77,9 +78,7 @@ def txt_values(name: str) -> set[str]:
         answer = _resolver().resolve(name, "TXT", raise_on_no_answer=False)
     except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
         return set()
-    except (dns.exception.Timeout, dns.resolver.NoNameservers, dns.resolver.LifetimeTimeout) as exc:
-        raise LookupFailed(type(exc).__name__) from exc
-    except dns.exception.DNSException as exc:
+    except dns.exception.DNSException as exc:  # timeout, no server answered, a malformed answer
         raise LookupFailed(type(exc).__name__) from exc
     values = set()
     for rdata in answer.rrset or []:

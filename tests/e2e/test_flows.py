@@ -109,8 +109,14 @@ async def _call_handler(url: str, event_name: str, payload: dict, cookie: str | 
     headers = {"Cookie": cookie} if cookie else {}
     if origin:
         headers["Origin"] = origin
-    await client.connect(f"{url}?token={uuid.uuid4()}", socketio_path="/_event", namespaces=["/_event"],
-                         transports=["websocket"], headers=headers, wait_timeout=10)
+    try:
+        await client.connect(f"{url}?token={uuid.uuid4()}", socketio_path="/_event", namespaces=["/_event"],
+                             transports=["websocket"], headers=headers, wait_timeout=10)
+    except Exception:
+        http = getattr(client.eio, "http", None)  # a refused connect leaves its HTTP session open
+        if http is not None and not http.closed:
+            await http.close()
+        raise
     try:
         await client.emit("event", {"name": event_name, "payload": payload,
                                     "router_data": {"pathname": "/admin", "asPath": "/admin"}}, namespace="/_event")

@@ -32,9 +32,20 @@ async def _open_socket(url: str, *, headers: dict | None = None):
     client = socketio.AsyncClient(reconnection=False)
     answers: list = []
     client.on("event", lambda data: answers.append(data), namespace="/_event")
-    await client.connect(f"{url}?token={uuid.uuid4()}", socketio_path="/_event", namespaces=["/_event"],
-                         transports=["websocket"], headers=headers or {}, wait_timeout=10)
+    try:
+        await client.connect(f"{url}?token={uuid.uuid4()}", socketio_path="/_event", namespaces=["/_event"],
+                             transports=["websocket"], headers=headers or {}, wait_timeout=10)
+    except Exception:
+        await _close_refused(client)
+        raise
     return client, answers
+
+
+async def _close_refused(client) -> None:
+    """A refused connect leaves the client's HTTP session open: close it."""
+    http = getattr(client.eio, "http", None)
+    if http is not None and not http.closed:
+        await http.close()
 
 
 async def _emit(client, name: str, as_path: str, payload: dict | None = None) -> None:
