@@ -24,8 +24,20 @@ def cmd_migrate(_args) -> int:
 
 def cmd_create_admin(args) -> int:
     db.migrate_locked()
+    if args.password_stdin and (args.password or args.generate):
+        print("error: --password-stdin excludes --password and --generate", file=sys.stderr)
+        return 2
+    if args.password:
+        print("warning: --password shows the password to other users (ps) and keeps it in shell history;"
+              " prefer --password-stdin", file=sys.stderr)
     email = args.email or get_settings().admin_email or input("Admin email: ")
-    password = args.password or get_settings().admin_password
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            print("error: no password on standard input", file=sys.stderr)
+            return 2
+    else:
+        password = args.password or get_settings().admin_password
     generated = False
     if not password:
         if sys.stdin.isatty() and not args.generate:
@@ -136,7 +148,8 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("migrate", help="apply database migrations").set_defaults(fn=cmd_migrate)
     p = sub.add_parser("create-admin", help="create an admin user")
     p.add_argument("--email")
-    p.add_argument("--password")
+    p.add_argument("--password", help="the password (visible in ps and shell history: prefer --password-stdin)")
+    p.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
     p.add_argument("--generate", action="store_true", help="generate and print a password")
     p.set_defaults(fn=cmd_create_admin)
     sub.add_parser("demo", help="load the demo page into an empty database").set_defaults(fn=cmd_demo)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import os
 from collections.abc import Iterator
+from pathlib import Path
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -19,14 +21,36 @@ _engines: dict[str, Engine] = {}
 WRITE_UNIT = "statusapp_write_unit"
 
 
+def private_dir(path: Path) -> Path:
+    """Create `path` readable by this user only (0700); an existing one of ours is tightened.
+
+    The data folder holds the database, lock files and secrets: nobody else on the machine
+    has any business listing or reading it.
+    """
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with contextlib.suppress(PermissionError):
+        if path.stat().st_uid == os.getuid() and path.stat().st_mode & 0o077:
+            path.chmod(0o700)
+    return path
+
+
+def private_sqlite_file(path: Path) -> None:
+    """The SQLite file (and its -wal/-shm, which SQLite creates with the file's own mode) 0600."""
+    private_dir(path.parent)
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    for file in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        with contextlib.suppress(FileNotFoundError, PermissionError):
+            if file.stat().st_uid == os.getuid() and file.stat().st_mode & 0o077:
+                file.chmod(0o600)
+
+
 def make_engine(url: str) -> Engine:
-    """An engine for `url`; SQLite gets foreign keys, WAL and a busy timeout."""
+    """An engine for `url`; SQLite gets foreign keys, WAL, a busy timeout and private files."""
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
-            from pathlib import Path
-
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        if path and path != ":memory:" and not path.startswith("file:"):
+            private_sqlite_file(Path(path))
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
         @event.listens_for(engine, "connect")
@@ -81,9 +105,15 @@ def set_engine_url(url: str) -> None:
 
 
 @contextlib.contextmanager
-def session_scope() -> Iterator[Session]:
-    """One unit of work: commits on success, rolls back on any exception."""
+def session_scope(*, write: bool = False) -> Iterator[Session]:
+    """One unit of work: commits on success, rolls back on any exception.
+
+    `write=True` for a transaction that writes after reading: on SQLite it takes the write lock
+    at its start (BEGIN IMMEDIATE) instead of failing with "database is locked" when another
+    writer commits between its read and its write."""
     with Session(get_engine(), expire_on_commit=False) as session:
+        if write:
+            session.connection(execution_options={WRITE_UNIT: True})
         try:
             yield session
             session.commit()
@@ -169,8 +199,7 @@ class AdvisoryLock:
             return got
         import fcntl
 
-        path = get_settings().data_dir / f".lock-{self.name}"
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path = private_dir(get_settings().data_dir) / f".lock-{self.name}"
         fh = open(path, "w")
         try:
             fcntl.flock(fh, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -48,7 +48,10 @@ class LoginAttempt(SQLModel, table=True):
     """Failed and successful logins, for rate limiting and audit."""
 
     __tablename__ = "login_attempt"
-    __table_args__ = (Index("ix_login_attempt_email_at", "email", "created_at"),)
+    __table_args__ = (
+        Index("ix_login_attempt_email_at", "email", "created_at"),
+        Index("ix_login_attempt_ip_at", "client_ip", "created_at"),
+    )
     id: Optional[int] = Field(default=None, primary_key=True)
     email: str = Field(max_length=320)
     client_ip: str = Field(default="", max_length=64)
@@ -79,7 +82,14 @@ class StatusPage(SQLModel, table=True):
     slug: str = Field(max_length=100, unique=True)
     description: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     is_public: bool = True
-    custom_domain: Optional[str] = Field(default=None, max_length=255, unique=True)
+    # The domain an admin typed: only a claim. It serves the page once its DNS proves the
+    # claim (domain.domains.verify_custom_domain): then it is copied to `verified_domain`,
+    # which is unique. Claims are not, so nobody can squat a domain by typing it first.
+    custom_domain: Optional[str] = Field(default=None, max_length=255, index=True)
+    domain_token: str = Field(default="", max_length=64)
+    verified_domain: Optional[str] = Field(default=None, max_length=255, unique=True)
+    domain_checked_at: Optional[dt.datetime] = None
+    domain_check_result: str = Field(default="", max_length=300)
     logo_url: str = Field(default="", max_length=1000)
     favicon_url: str = Field(default="", max_length=1000)
     brand_color: str = Field(default="#2563eb", max_length=9)

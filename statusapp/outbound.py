@@ -35,6 +35,8 @@ import anyio
 import httpcore
 import httpx
 
+from statusapp.settings import get_settings
+
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 #: Decides whether a connection to (address, port) may be opened: None to allow, else the reason.
@@ -259,6 +261,19 @@ def async_client(
         trust_env=False,
         headers={"User-Agent": "statusapp", **(headers or {})},
     )
+
+
+def subscriber_client(**kwargs) -> httpx.AsyncClient:
+    """The client for subscriber webhooks, Slack and Discord: public addresses only, always
+    (visitors who subscribe are not even signed in). Share one per process."""
+    return async_client(allow_private=False, **kwargs)
+
+
+def monitor_allow_private() -> bool:
+    """Whether monitor checks may reach private addresses: yes (checking internal services is
+    a normal use) unless STATUSAPP_MONITOR_PUBLIC_ONLY is set, for hosts serving several
+    organizations."""
+    return not get_settings().monitor_public_only
 
 
 @dataclass

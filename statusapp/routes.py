@@ -9,6 +9,7 @@ a slug or an id), so the console, the public pages and the HTTP routes share the
 from __future__ import annotations
 
 import dataclasses
+import re
 import urllib.parse
 from typing import Any
 
@@ -24,6 +25,7 @@ ADMIN_PAGES = "/admin/pages"
 ADMIN_SERVICES = "/admin/services"
 ADMIN_INCIDENTS = "/admin/incidents"
 ADMIN_INCIDENT = "/admin/incidents/[incident_id]"
+ADMIN_ACCOUNT = "/admin/account"
 
 ADMIN_API_KEYS = "/admin/api-keys"
 EMBED_PAGE = "/embed/[slug]"  # the iframe widget (a Reflex page that any site may frame)
@@ -57,6 +59,8 @@ def page_patterns(tail: str) -> tuple[str, str]:
     """The two FastAPI patterns of a file under a page's URL: `/status/{slug}/<tail>` and `/<tail>`."""
     return f"/{STATUS_PREFIX}/{{slug}}/{tail}", f"/{tail}"
 
+# Reflex's live socket (socket.io) is mounted here.
+EVENT_PATH = "/_event"
 
 STATUS_PREFIX = "status"
 ADMIN_PREFIX = "admin"
@@ -141,6 +145,16 @@ def page_url(public_url: str, slug: str, custom_domain: str = "") -> str:
     return public_url.rstrip("/") + page_path(slug)
 
 
+def login_path(*, error: str = "", next_path: str | None = None) -> str:
+    """The sign-in page, with an error code (see ui/admin/login.py) and where to go after."""
+    query = {}
+    if error:
+        query["error"] = error
+    if next_path and safe_next(next_path):
+        query["next"] = next_path
+    return ADMIN_LOGIN + ("?" + urllib.parse.urlencode(query) if query else "")
+
+
 # ---- parsing -----------------------------------------------------------------------------
 @dataclasses.dataclass(frozen=True)
 class PublicPath:
@@ -158,7 +172,8 @@ class PublicPath:
 
 
 def _segments(path: str) -> list[str]:
-    path = urllib.parse.urlsplit(path or "").path
+    # Query and fragment cut by hand: urlsplit would read `//admin/x` as a host named "admin".
+    path = (path or "").split("?", 1)[0].split("#", 1)[0]
     return [urllib.parse.unquote(p) for p in path.split("/") if p]
 
 
@@ -211,6 +226,19 @@ def is_embed_path(path: str) -> bool:
     return embed_slug(path) is not None
 
 
+MAX_HISTORY_PAGE = 100_000  # 25,000 years of three-month pages: anything longer is not a page
+
+
+def history_page_number(value: object) -> int | None:
+    """The `?page=` of a history path: 0 when absent, None when it is not a page number."""
+    if value is None or value == "":
+        return 0
+    if not isinstance(value, str) or not value.isdigit() or not value.isascii() or len(value) > 6:
+        return None
+    number = int(value)
+    return number if number <= MAX_HISTORY_PAGE else None
+
+
 def admin_incident_id(path: str) -> str:
     """The raw incident id segment of `/admin/incidents/<id>` ('' otherwise)."""
     parts = _segments(path)
@@ -225,6 +253,43 @@ def normalized_path(path: str) -> str:
 
 
 def is_console_path(path: str) -> bool:
-    """Console and sign-in paths: they get the frame-blocking, no-store headers."""
+    """Console and sign-in paths: they get the no-store, same-origin-referrer headers."""
     parts = _segments(path)
     return bool(parts) and parts[0] in (ADMIN_PREFIX, AUTH_PREFIX)
+
+
+def is_event_path(path: str) -> bool:
+    """The live socket's path (`/_event/...`)."""
+    parts = _segments(path)
+    return bool(parts) and parts[0] == EVENT_PATH.strip("/")
+
+
+def is_framable(path: str) -> bool:
+    """Whether another site may show this path in a frame: only the embed widget
+    (`/embed/<slug>`); everything else refuses framing."""
+    return is_embed_path(path)
+
+
+def is_open_cors_path(path: str) -> bool:
+    """Read-only public documents any site may fetch (`Access-Control-Allow-Origin: *`, never
+    with credentials): the v2 JSON, badges, feeds and the embed script. Everything else answers
+    cross-origin requests from the public URL only."""
+    parts = _segments(path)
+    if parts[:2] == [API_PREFIX, "v2"] or (len(parts) == 1 and parts[0] in (*PAGE_FILES, EMBED_SCRIPT.strip("/"))):
+        return True
+    parsed = parse_public_path(path)
+    return parsed is not None and parsed.view in ("api", "file")
+
+
+_SAFE_NEXT_RE = re.compile(r"^/admin(/[A-Za-z0-9_-]+)*/?$")
+
+
+def safe_next(value: object) -> str | None:
+    """Where a sign-in may send the browser afterwards: a console path of plain segments
+    (`/admin/incidents/12`), never another site, scheme, the sign-in page itself or anything
+    with a query; None otherwise."""
+    if not isinstance(value, str) or len(value) > 200 or not _SAFE_NEXT_RE.match(value):
+        return None
+    if _segments(value)[:2] == [ADMIN_PREFIX, "login"]:
+        return None
+    return value

@@ -12,6 +12,7 @@ from statusapp.jobs import jobs_lifespan
 from statusapp.api import install as install_api
 from statusapp.live import hub
 from statusapp.ui import overlay
+from statusapp.ui.admin.account import account_page
 from statusapp.ui.admin.dashboard import dashboard_page
 from statusapp.ui.admin.incident_detail import IncidentDetailAdmin, detail_page
 from statusapp.ui.admin.incidents import incidents_page
@@ -20,8 +21,8 @@ from statusapp.ui.admin.pages import pages_page
 from statusapp.ui.admin.services import services_page
 from statusapp.ui.admin.state import AdminState
 from statusapp.ui.admin.api_keys import ApiKeysAdmin, api_keys_page
-from statusapp.ui.public import EMBED_TARGET, PAGE_TARGET, add_public_pages, storage_fallback
-from statusapp.web import api
+from statusapp.ui.public import EMBED_TARGET, PAGE_TARGET, STORAGE_FALLBACK_JS, add_public_pages, storage_fallback
+from statusapp.web import allow_inline_script, api, restrict_socket_origins
 
 logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 logging.getLogger("alembic").setLevel(logging.WARNING)
@@ -41,6 +42,8 @@ app = rx.App(
     head_components=[rx.el.link(rel="icon", href="/favicon.svg", type="image/svg+xml"), storage_fallback()],
 )
 overlay.install(app)
+restrict_socket_origins(app)
+allow_inline_script(STORAGE_FALLBACK_JS)
 app.register_lifespan_task(migrate_on_start)
 app.register_lifespan_task(hub.lifespan, app=app)
 app.register_lifespan_task(jobs_lifespan)
@@ -55,3 +58,4 @@ app.add_page(detail_page, route=routes.ADMIN_INCIDENT, on_load=IncidentDetailAdm
 app.add_page(services_page, route=routes.ADMIN_SERVICES, on_load=AdminState.open_console, title="Services · statusapp")
 app.add_page(pages_page, route=routes.ADMIN_PAGES, on_load=AdminState.open_console, title="Status pages · statusapp")
 app.add_page(api_keys_page, route=routes.ADMIN_API_KEYS, on_load=ApiKeysAdmin.open_keys, title="API keys · statusapp")
+app.add_page(account_page, route=routes.ADMIN_ACCOUNT, on_load=AdminState.open_console, title="Account · statusapp")

@@ -114,6 +114,19 @@ def session(db) -> Iterator[Session]:
 
 
 @pytest.fixture
+def cheap_argon2(monkeypatch):
+    """The same argon2, with its cheapest parameters, for tests that hash many passwords."""
+    from argon2 import PasswordHasher
+
+    from statusapp.domain import auth
+
+    cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    monkeypatch.setattr(auth, "password_hasher", cheap)
+    monkeypatch.setattr(organizations, "password_hasher", cheap)
+    monkeypatch.setattr(auth, "_DUMMY_HASH", cheap.hash("statusapp-dummy-password"))
+
+
+@pytest.fixture
 def org(db) -> Actor:
     """An Actor (no user) of a fresh organization."""
     return Actor(organizations.create_organization(name="Acme").id)

@@ -71,3 +71,26 @@ def test_api_key_create_prints_a_working_key_once(empty_sqlite, capsys):
     assert "no organization" in capsys.readouterr().err
     assert cli.main(["api-key", "create", "--name", " "]) == 2
     assert "name" in capsys.readouterr().err
+
+
+def test_create_admin_reads_the_password_from_stdin(empty_sqlite, monkeypatch, capsys):
+    import io
+
+    from statusapp.domain import auth
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("a password from a pipe\n"))
+    assert cli.main(["create-admin", "--email", "pipe@example.org", "--password-stdin"]) == 0
+    out, err = capsys.readouterr()
+    assert "a password from a pipe" not in out + err
+    token, _ = auth.login(email="pipe@example.org", password="a password from a pipe")
+    assert auth.session_user(token) is not None
+
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    assert cli.main(["create-admin", "--email", "empty@example.org", "--password-stdin"]) == 2
+    assert "no password on standard input" in capsys.readouterr().err
+    assert _count(User) == 1
+
+
+def test_password_on_the_command_line_warns(empty_sqlite, capsys):
+    assert cli.main(["create-admin", "--email", "argv@example.org", "--password", "a-long-enough-password"]) == 0
+    assert "prefer --password-stdin" in capsys.readouterr().err

@@ -183,16 +183,30 @@ def test_recent_joiner_gets_the_newest_view_again_after_a_push(db, org):
     assert pushed_view(followups[0])["incidents"][0]["title"] == "Race"
 
 
-def test_root_page_follows_the_custom_domain_of_the_host(db, org):
+def test_root_page_follows_the_custom_domain_of_the_host(db, org, monkeypatch):
     from statusapp.domain import pages
+    from statusapp.domain.domains import record_name, record_value, verify_custom_domain
+    from tests.support.dns_server import DnsServer
 
+    monkeypatch.setattr(get_settings(), "public_url", "http://localhost:3000")
+    monkeypatch.setattr(get_settings(), "default_page", "")
     demo_id = _demo(org)
     other = pages.create_page(actor=org, name="Other", slug="other", custom_domain="status.example.com")
+    with DnsServer() as dns:
+        monkeypatch.setattr(get_settings(), "dns_servers", dns.address)
+        from statusapp.db import session_scope
+        from statusapp.models import StatusPage
+
+        with session_scope() as s:
+            token = s.get(StatusPage, other.id).domain_token
+        dns.records[record_name("status.example.com")] = [record_value(token)]
+        assert verify_custom_domain(actor=org, page_id=other.id).verified
     hub = _hub(RecordingNamespace())
 
     async def scenario():
         assert await hub.load_page(slug=None, host="status.example.com:443") == other.id
-        assert await hub.load_page(slug=None, host="unknown.example.net") == demo_id  # first public page
+        assert await hub.load_page(slug=None, host="localhost:3000") == demo_id  # our own host: first public page
+        assert await hub.load_page(slug=None, host="unknown.example.net") is None  # never another's page
 
     run(scenario())
 
@@ -301,3 +315,12 @@ def test_a_signalled_change_from_another_process_is_rebuilt_for_this_workers_soc
         return inc
 
     run(scenario())
+
+
+def test_the_host_map_stays_bounded_whatever_hosts_clients_send():
+    from statusapp.live.cache import MAX_REMEMBERED_HOSTS, PageCache
+
+    cache = PageCache()
+    for i in range(MAX_REMEMBERED_HOSTS * 3):
+        cache.remember_host(f"made-up-{i}.example", 1)
+    assert len(cache._host_to_id) <= MAX_REMEMBERED_HOSTS

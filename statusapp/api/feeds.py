@@ -46,8 +46,8 @@ class _Page:
     def __init__(self, data: StatuspageData) -> None:
         public_url = get_settings().public_url
         self.data = data
-        self.origin = routes.page_origin(public_url, data.custom_domain)
-        self.url = routes.page_url(public_url, data.slug, data.custom_domain)
+        self.origin = routes.page_origin(public_url, data.domain)
+        self.url = routes.page_url(public_url, data.slug, data.domain)
         self.title = _clean(f"{data.name} status: incident history")
 
     def incident_url(self, inc: IncidentData) -> str:

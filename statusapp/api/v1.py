@@ -67,7 +67,9 @@ class Input(BaseModel):
 class PageFields(Input):
     description: str | None = None
     is_public: bool | None = None
-    custom_domain: str | None = Field(None, description="Host name serving the page at `/`; null removes it")
+    custom_domain: str | None = Field(
+        None, description="Host name to serve the page at `/` once its DNS TXT proof is checked; null removes it"
+    )
     logo_url: str | None = None
     favicon_url: str | None = None
     brand_color: str | None = Field(None, description="#rrggbb")
@@ -94,6 +96,7 @@ class PageOut(BaseModel):
     description: str
     is_public: bool
     custom_domain: str | None
+    verified_domain: str | None
     logo_url: str
     favicon_url: str
     brand_color: str
@@ -106,8 +109,9 @@ class PageOut(BaseModel):
 
 def _page_out(p: rest.PageRow) -> PageOut:
     return PageOut(
-        id=str(p.id), name=p.name, slug=p.slug, url=routes.page_url(get_settings().public_url, p.slug, p.custom_domain or ""),
-        description=p.description, is_public=p.is_public, custom_domain=p.custom_domain, logo_url=p.logo_url,
+        id=str(p.id), name=p.name, slug=p.slug, url=routes.page_url(get_settings().public_url, p.slug, p.verified_domain or ""),
+        description=p.description, is_public=p.is_public, custom_domain=p.custom_domain,
+        verified_domain=p.verified_domain, logo_url=p.logo_url,
         favicon_url=p.favicon_url, brand_color=p.brand_color, background_color=p.background_color,
         time_zone=p.time_zone, service_ids=[str(i) for i in p.service_ids], created_at=_iso(p.created_at),
         updated_at=_iso(p.updated_at),

@@ -77,8 +77,8 @@ class Documents:
         self.data = data
         self.zone = _zone(data.time_zone)
         public_url = get_settings().public_url
-        self.origin = routes.page_origin(public_url, data.custom_domain)
-        self.url = routes.page_url(public_url, data.slug, data.custom_domain)
+        self.origin = routes.page_origin(public_url, data.domain)
+        self.url = routes.page_url(public_url, data.slug, data.domain)
         self.page_id = str(data.page_id)
         self.components = [self.component(c) for c in data.components]
         self._by_id = {c["id"]: c for c in self.components}

@@ -18,7 +18,7 @@ from statusapp.db import session_scope
 from statusapp.domain.base import Actor, unit_of_work
 from statusapp.domain.errors import NotFound
 from statusapp.domain.events import ApiKeyCreated, ApiKeyRevoked
-from statusapp.domain.validation import Errors, clean_id, clean_text
+from statusapp.domain.validation import Errors, clean_text, parse_id
 from statusapp.enums import ChangeCause
 from statusapp.models import ApiKey, Organization, utcnow
 
@@ -46,7 +46,7 @@ def create_api_key(*, actor: Actor, name: str) -> NewApiKey:
     errors.raise_if_any()
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with unit_of_work() as uow:
-        if clean_id(actor.organization_id) is None or uow.session.get(Organization, actor.organization_id) is None:
+        if parse_id(actor.organization_id) is None or uow.session.get(Organization, actor.organization_id) is None:
             raise NotFound("organization", actor.organization_id)
         key = ApiKey(
             organization_id=actor.organization_id,

@@ -25,8 +25,18 @@ class ValidationError(DomainError):
 class NotFound(DomainError):
     def __init__(self, what: str, ident: object = None):
         self.what = what
-        super().__init__(f"{what} not found" if ident is None else f"{what} {ident} not found")
+        # Only a real id is echoed: the ident may be whatever a client sent.
+        shown = ident if isinstance(ident, int) and not isinstance(ident, bool) else None
+        super().__init__(f"{what} not found" if shown is None else f"{what} {shown} not found")
 
 
 class AuthError(DomainError):
-    """Wrong credentials, expired session, or too many attempts."""
+    """Wrong credentials, expired session, or too many attempts.
+
+    `code` names the reason for adapters that must not echo text (the sign-in page maps it
+    to a fixed message): "credentials" or "locked".
+    """
+
+    def __init__(self, message: str, code: str = "credentials"):
+        self.code = code
+        super().__init__(message)

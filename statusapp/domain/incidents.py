@@ -24,7 +24,17 @@ from statusapp.domain.events import (
     IncidentResolved,
     IncidentUpdated,
 )
-from statusapp.domain.validation import UNSET, Errors, clean_enum, clean_id, clean_text, shown
+from statusapp.domain.validation import (
+    MESSAGE_MAX,
+    POSTMORTEM_MAX,
+    TITLE_MAX,
+    UNSET,
+    Errors,
+    clean_enum,
+    clean_text,
+    parse_id,
+    shown,
+)
 from statusapp.enums import (
     IMPACT_DEFAULT_SERVICE_STATUS,
     ChangeCause,
@@ -34,13 +44,11 @@ from statusapp.enums import (
 )
 from statusapp.models import Incident, IncidentService, IncidentUpdate, Service, utcnow
 
-MAX_MESSAGE = 20_000
-
-
 def _get_incident(session, actor: Actor, incident_id: int) -> Incident:
     """The incident, locked for this transaction: changes to one incident (its status, its
     per-service statuses) happen one after the other, each seeing the last."""
-    inc = session.get(Incident, incident_id, with_for_update=True, populate_existing=True)
+    key = parse_id(incident_id)
+    inc = session.get(Incident, key, with_for_update=True, populate_existing=True) if key is not None else None
     if inc is None or inc.organization_id != actor.organization_id:
         raise NotFound("incident", incident_id)
     return inc
@@ -54,7 +62,7 @@ def _clean_service_statuses(
     if not services:
         return out
     for raw_id, raw_status in services.items():
-        sid = clean_id(raw_id)
+        sid = parse_id(raw_id)
         if sid is None:
             errors.add("services", f"{shown(raw_id)} is not a service id.")
             continue
@@ -167,10 +175,10 @@ def create_incident(
 ) -> Incident:
     """Declare an incident with its affected services (id -> status) and first message."""
     errors = Errors()
-    title = clean_text(errors, "title", title, max_len=300, required=True)
+    title = clean_text(errors, "title", title, max_len=TITLE_MAX, required=True)
     impact_e = clean_enum(errors, "impact", impact, IncidentImpact)
     status_e = clean_enum(errors, "status", status, IncidentStatus)
-    message = clean_text(errors, "message", message, max_len=MAX_MESSAGE, required=True)
+    message = clean_text(errors, "message", message, max_len=MESSAGE_MAX, required=True)
     with unit_of_work() as uow:
         s = uow.session
         default = IMPACT_DEFAULT_SERVICE_STATUS.get(impact_e, ServiceStatus.degraded_performance)
@@ -201,7 +209,7 @@ def post_update(
     """
     errors = Errors()
     status_e = clean_enum(errors, "status", status, IncidentStatus)
-    message = clean_text(errors, "message", message, max_len=MAX_MESSAGE, required=True)
+    message = clean_text(errors, "message", message, max_len=MESSAGE_MAX, required=True)
     with unit_of_work() as uow:
         s = uow.session
         inc = _get_incident(s, actor, incident_id)
@@ -236,7 +244,7 @@ def edit_incident(*, actor: Actor, incident_id: int, title: str = UNSET, impact:
     with unit_of_work() as uow:
         inc = _get_incident(uow.session, actor, incident_id)
         if title is not UNSET:
-            inc.title = clean_text(errors, "title", title, max_len=300, required=True)
+            inc.title = clean_text(errors, "title", title, max_len=TITLE_MAX, required=True)
         if impact is not UNSET:
             imp = clean_enum(errors, "impact", impact, IncidentImpact)
             if imp is not None:
@@ -252,7 +260,7 @@ def write_postmortem(*, actor: Actor, incident_id: int, text: str, publish: bool
     """Write (and by default publish) the postmortem; a published one moves a resolved
     incident to status `postmortem`."""
     errors = Errors()
-    text = clean_text(errors, "postmortem", text, max_len=100_000, required=publish)
+    text = clean_text(errors, "postmortem", text, max_len=POSTMORTEM_MAX, required=publish)
     errors.raise_if_any()
     with unit_of_work() as uow:
         inc = _get_incident(uow.session, actor, incident_id)

@@ -8,7 +8,7 @@ from sqlmodel import func, select
 
 from statusapp.domain.base import unit_of_work
 from statusapp.domain.events import OrganizationCreated, UserCreated
-from statusapp.domain.validation import Errors, clean_text
+from statusapp.domain.validation import NAME_MAX, Errors, clean_text
 from statusapp.models import Organization, User
 
 password_hasher = PasswordHasher()
@@ -17,7 +17,7 @@ MIN_PASSWORD_LENGTH = 10
 
 def create_organization(*, name: str) -> Organization:
     errors = Errors()
-    name = clean_text(errors, "name", name, max_len=200, required=True)
+    name = clean_text(errors, "name", name, max_len=NAME_MAX, required=True)
     errors.raise_if_any()
     with unit_of_work() as uow:
         org = Organization(name=name)
@@ -38,7 +38,7 @@ def normalize_email(errors: Errors, field: str, value: str) -> str:
 def create_user(*, organization_id: int, email: str, password: str, name: str = "") -> User:
     errors = Errors()
     email = normalize_email(errors, "email", email)
-    name = clean_text(errors, "name", name, max_len=200)
+    name = clean_text(errors, "name", name, max_len=NAME_MAX)
     if len(password or "") < MIN_PASSWORD_LENGTH:
         errors.add("password", f"At least {MIN_PASSWORD_LENGTH} characters.")
     errors.raise_if_any()

@@ -7,9 +7,12 @@ from typing import Any
 from sqlmodel import delete, select
 
 from statusapp.domain.base import Actor, unit_of_work
+from statusapp.domain.domains import new_domain_token
 from statusapp.domain.errors import NotFound
 from statusapp.domain.events import PageCreated, PageDeleted, PageUpdated
 from statusapp.domain.validation import (
+    NAME_MAX,
+    PAGE_DESCRIPTION_MAX,
     Errors,
     clean_color,
     clean_domain,
@@ -18,13 +21,14 @@ from statusapp.domain.validation import (
     clean_text,
     clean_timezone,
     clean_url,
+    parse_id,
 )
 from statusapp.models import Service, StatusPage, StatusPageService, utcnow
 
 # Field -> cleaner for the editable settings of a page (slug handled apart: uniqueness).
 _CLEANERS = {
-    "name": lambda e, v: clean_text(e, "name", v, max_len=200, required=True),
-    "description": lambda e, v: clean_text(e, "description", v, max_len=5000),
+    "name": lambda e, v: clean_text(e, "name", v, max_len=NAME_MAX, required=True),
+    "description": lambda e, v: clean_text(e, "description", v, max_len=PAGE_DESCRIPTION_MAX),
     "is_public": lambda e, v: v if isinstance(v, bool) else str(v).strip().lower() in ("1", "true", "yes", "on"),
     "custom_domain": lambda e, v: clean_domain(e, "custom_domain", v),
     "logo_url": lambda e, v: clean_url(e, "logo_url", v),
@@ -36,34 +40,40 @@ _CLEANERS = {
 
 
 def _get_page(session, actor: Actor, page_id: int) -> StatusPage:
-    page = session.get(StatusPage, page_id)
+    key = parse_id(page_id)
+    page = session.get(StatusPage, key) if key is not None else None
     if page is None or page.organization_id != actor.organization_id:
         raise NotFound("status page", page_id)
     return page
 
 
 def _apply_fields(session, page: StatusPage, errors: Errors, fields: dict[str, Any]) -> None:
+    old_domain = page.custom_domain
     for key, value in fields.items():
         if key == "slug":
             slug = clean_slug(errors, "slug", value)
             if "slug" not in errors.errors and slug != page.slug:
+                # The same words whoever holds the slug (a private page, another organization).
                 if session.exec(select(StatusPage).where(StatusPage.slug == slug)).first():
                     errors.conflict("slug", f"The slug '{slug}' is taken.")
             page.slug = slug
         elif key in _CLEANERS:
             setattr(page, key, _CLEANERS[key](errors, value))
         else:
-            errors.add(key, "Unknown field.")
-    if page.custom_domain and "custom_domain" not in errors.errors:
-        other = session.exec(
-            select(StatusPage).where(StatusPage.custom_domain == page.custom_domain, StatusPage.id != page.id)
-        ).first()
-        if other is not None:
-            errors.conflict("custom_domain", "Another page already uses this domain.")
+            errors.add(str(key)[:40], "Unknown field.")
+    if page.custom_domain != old_domain:
+        # A new claim proves nothing yet: it serves only after its own DNS check.
+        page.domain_token = new_domain_token() if page.custom_domain else ""
+        page.verified_domain = None
+        page.domain_checked_at = None
+        page.domain_check_result = ""
 
 
 def _set_services(session, actor: Actor, errors: Errors, page_id: int, service_ids: list[int]) -> None:
-    ids = [clean_id(i) for i in service_ids]
+    if not isinstance(service_ids, (list, tuple)):
+        errors.add("service_ids", "Service ids must be a list.")
+        return
+    ids = [parse_id(i) for i in service_ids]
     if None in ids:
         errors.add("service_ids", "Service ids must be numbers.")
         return

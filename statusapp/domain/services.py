@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import func, select
 
 from statusapp.domain.base import Actor, unit_of_work
-from statusapp.domain.errors import NotFound
+from statusapp.domain.errors import NotFound, ValidationError
 from statusapp.domain.servicestatus import lock_services, recompute_services
 from statusapp.domain.events import (
     GroupCreated,
@@ -18,29 +18,40 @@ from statusapp.domain.events import (
     ServiceStatusSet,
     ServiceUpdated,
 )
-from statusapp.domain.validation import UNSET, Errors, clean_enum, clean_id, clean_slug, clean_text
+from statusapp.domain.validation import (
+    DESCRIPTION_MAX,
+    NAME_MAX,
+    UNSET,
+    Errors,
+    clean_enum,
+    clean_slug,
+    clean_text,
+    parse_id,
+)
 from statusapp.enums import ChangeCause, ServiceStatus
 from statusapp.models import Service, ServiceGroup, ServiceStatusChange, utcnow
 
 def _get_service(session, actor: Actor, service_id: int) -> Service:
-    svc = session.get(Service, service_id)
+    key = parse_id(service_id)
+    svc = session.get(Service, key) if key is not None else None
     if svc is None or svc.organization_id != actor.organization_id:
         raise NotFound("service", service_id)
     return svc
 
 
 def _get_group(session, actor: Actor, group_id: int) -> ServiceGroup:
-    grp = session.get(ServiceGroup, group_id)
+    key = parse_id(group_id)
+    grp = session.get(ServiceGroup, key) if key is not None else None
     if grp is None or grp.organization_id != actor.organization_id:
         raise NotFound("group", group_id)
     return grp
 
 
 def _check_group(session, actor: Actor, errors: Errors, group_id: int | None) -> int | None:
-    if group_id in (None, "", 0):
+    if group_id in (None, "", 0, "0"):
         return None
-    gid = clean_id(group_id)
-    grp = session.get(ServiceGroup, gid) if gid is not None else None
+    key = parse_id(group_id)
+    grp = session.get(ServiceGroup, key) if key is not None else None
     if grp is None or grp.organization_id != actor.organization_id:
         errors.add("group_id", "Unknown group.")
         return None
@@ -49,8 +60,8 @@ def _check_group(session, actor: Actor, errors: Errors, group_id: int | None) ->
 
 def create_group(*, actor: Actor, name: str, description: str = "") -> ServiceGroup:
     errors = Errors()
-    name = clean_text(errors, "name", name, max_len=200, required=True)
-    description = clean_text(errors, "description", description, max_len=2000)
+    name = clean_text(errors, "name", name, max_len=NAME_MAX, required=True)
+    description = clean_text(errors, "description", description, max_len=DESCRIPTION_MAX)
     errors.raise_if_any()
     with unit_of_work() as uow:
         pos = uow.session.exec(
@@ -70,9 +81,9 @@ def update_group(*, actor: Actor, group_id: int, name: str = UNSET, description:
     with unit_of_work() as uow:
         grp = _get_group(uow.session, actor, group_id)
         if name is not UNSET:
-            grp.name = clean_text(errors, "name", name, max_len=200, required=True)
+            grp.name = clean_text(errors, "name", name, max_len=NAME_MAX, required=True)
         if description is not UNSET:
-            grp.description = clean_text(errors, "description", description, max_len=2000)
+            grp.description = clean_text(errors, "description", description, max_len=DESCRIPTION_MAX)
         errors.raise_if_any()
         uow.session.add(grp)
         uow.announce(actor.organization_id, GroupUpdated(group_id=grp.id))
@@ -91,12 +102,20 @@ def delete_group(*, actor: Actor, group_id: int) -> None:
 
 
 def reorder_groups(*, actor: Actor, group_ids: list[int]) -> None:
+    """Put the organization's groups in this order (each listed once; one read whatever the list)."""
     with unit_of_work() as uow:
-        groups = [_get_group(uow.session, actor, gid) for gid in group_ids]
+        owned = {
+            g.id: g
+            for g in uow.session.exec(select(ServiceGroup).where(ServiceGroup.organization_id == actor.organization_id))
+        }
+        ids = [parse_id(g) for g in group_ids] if isinstance(group_ids, (list, tuple)) else [None]
+        if len(ids) > len(owned) or len(set(ids)) != len(ids) or any(i not in owned for i in ids):
+            raise ValidationError.one("group_ids", "List each of your groups at most once.")
+        groups = [owned[i] for i in ids]
         for pos, grp in enumerate(groups):
             grp.position = pos
             uow.session.add(grp)
-        uow.announce(actor.organization_id, GroupsReordered(group_ids=list(group_ids)))
+        uow.announce(actor.organization_id, GroupsReordered(group_ids=ids))
 
 
 def create_service(
@@ -109,9 +128,9 @@ def create_service(
     manual_status: str = ServiceStatus.operational.value,
 ) -> Service:
     errors = Errors()
-    name = clean_text(errors, "name", name, max_len=200, required=True)
+    name = clean_text(errors, "name", name, max_len=NAME_MAX, required=True)
     slug = clean_slug(errors, "slug", slug)
-    description = clean_text(errors, "description", description, max_len=2000)
+    description = clean_text(errors, "description", description, max_len=DESCRIPTION_MAX)
     status = clean_enum(errors, "manual_status", manual_status, ServiceStatus)
     with unit_of_work() as uow:
         s = uow.session
@@ -169,7 +188,7 @@ def update_service(
         # No autoflush while checking: the group lookup must not write a taken slug first.
         with s.no_autoflush:
             if name is not UNSET:
-                svc.name = clean_text(errors, "name", name, max_len=200, required=True)
+                svc.name = clean_text(errors, "name", name, max_len=NAME_MAX, required=True)
             if slug is not UNSET:
                 new_slug = clean_slug(errors, "slug", slug)
                 if new_slug != svc.slug and "slug" not in errors.errors and s.exec(
@@ -178,7 +197,7 @@ def update_service(
                     errors.conflict("slug", f"A service with slug '{new_slug}' already exists.")
                 svc.slug = new_slug
             if description is not UNSET:
-                svc.description = clean_text(errors, "description", description, max_len=2000)
+                svc.description = clean_text(errors, "description", description, max_len=DESCRIPTION_MAX)
             if group_id is not UNSET:
                 svc.group_id = _check_group(s, actor, errors, group_id)
             errors.raise_if_any()
@@ -197,7 +216,8 @@ def set_manual_status(*, actor: Actor, service_id: int, status: str) -> Service:
     new = clean_enum(errors, "status", status, ServiceStatus)
     errors.raise_if_any()
     with unit_of_work() as uow:
-        svc = lock_services(uow.session, [service_id]).get(service_id)
+        key = parse_id(service_id)
+        svc = lock_services(uow.session, [key]).get(key) if key is not None else None
         if svc is None or svc.organization_id != actor.organization_id:
             raise NotFound("service", service_id)
         svc.manual_status = new.value
@@ -219,6 +239,8 @@ def delete_service(*, actor: Actor, service_id: int) -> None:
 
 def move_service(*, actor: Actor, service_id: int, offset: int) -> None:
     """Move a service up (-1) or down (+1) among the services of its group."""
+    if isinstance(offset, bool) or not isinstance(offset, int) or offset not in (-1, 1):
+        raise ValidationError.one("offset", "Move by -1 (up) or 1 (down).")
     with unit_of_work() as uow:
         svc = _get_service(uow.session, actor, service_id)
         same_group = (

@@ -14,6 +14,8 @@ from collections.abc import Callable
 from typing import Any
 
 CACHE_TTL_SECONDS = 15.0
+# Host headers are the client's to choose: the Host -> page map is bounded (cleared when full).
+MAX_REMEMBERED_HOSTS = 1024
 
 View = dict[str, Any]  # a queries.public.PageView as JSON-ready data (dataclasses.asdict)
 
@@ -94,6 +96,8 @@ class PageCache:
         return [pid for pid, c in self._views.items() if c.organization_id == organization_id]
 
     def remember_host(self, host: str, page_id: int) -> None:
+        if len(self._host_to_id) >= MAX_REMEMBERED_HOSTS and host not in self._host_to_id:
+            self._host_to_id.clear()
         self._host_to_id[host] = page_id
 
     def forget_hosts(self) -> None:

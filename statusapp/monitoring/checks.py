@@ -49,8 +49,10 @@ class CheckClients:
     for one. `policy` (tests, special hosts) overrides `allow_private`.
     """
 
-    def __init__(self, *, allow_private: bool, max_concurrent: int = 100, policy: outbound.Policy | None = None):
-        self.allow_private = allow_private
+    def __init__(self, *, allow_private: bool | None = None, max_concurrent: int = 100,
+                 policy: outbound.Policy | None = None):
+        # None: the operator's choice (STATUSAPP_MONITOR_PUBLIC_ONLY, see outbound.monitor_allow_private).
+        self.allow_private = outbound.monitor_allow_private() if allow_private is None else allow_private
         self.policy = policy
         self.max_concurrent = max_concurrent
         self.slots = anyio.Semaphore(max_concurrent)
@@ -155,7 +157,10 @@ async def run_http_check(clients: CheckClients, check: HttpCheck) -> CheckResult
     return CheckResult(True, f"HTTP {code}", latency, code)
 
 
-async def run_tcp_check(check: TcpCheck, *, allow_private: bool, policy: outbound.Policy | None = None) -> CheckResult:
+async def run_tcp_check(check: TcpCheck, *, allow_private: bool | None = None,
+                        policy: outbound.Policy | None = None) -> CheckResult:
+    if allow_private is None:
+        allow_private = outbound.monitor_allow_private()
     try:
         latency = await outbound.open_tcp(
             check.host, check.port, allow_private=allow_private, timeout=check.timeout_seconds, policy=policy

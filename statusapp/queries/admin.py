@@ -13,7 +13,8 @@ from sqlmodel import Session, select
 from statusapp.db import session_scope
 from statusapp.enums import IncidentStatus, ServiceStatus
 from statusapp.models import Incident, IncidentService, Service, ServiceGroup, StatusPage, StatusPageService
-from statusapp.queries.public import IncidentView, incident_views
+from statusapp.domain.domains import record_name, record_value
+from statusapp.queries.public import IncidentView, incident_views, iso
 
 @dataclasses.dataclass
 class AdminService:
@@ -51,6 +52,12 @@ class AdminPage:
     background_color: str = ""
     time_zone: str = "UTC"
     service_ids: list[int] = dataclasses.field(default_factory=list)
+    # The custom domain's proof: where to put which TXT record, and the last check's outcome.
+    domain_verified: bool = False
+    domain_record_name: str = ""
+    domain_record_value: str = ""
+    domain_check_result: str = ""
+    domain_checked_at: str = ""  # ISO 8601 UTC, "" before the first check
 
 
 @dataclasses.dataclass
@@ -99,9 +106,14 @@ def admin_data(session: Session, organization_id: int) -> AdminData:
                 select(StatusPageService.service_id).where(StatusPageService.page_id == p.id).order_by(StatusPageService.position)
             )
         )
+        domain = p.custom_domain or ""
         pages.append(
-            AdminPage(p.id, p.name, p.slug, p.description, p.is_public, p.custom_domain or "", p.logo_url, p.favicon_url,
-                      p.brand_color, p.background_color, p.time_zone, ids)
+            AdminPage(p.id, p.name, p.slug, p.description, p.is_public, domain, p.logo_url, p.favicon_url,
+                      p.brand_color, p.background_color, p.time_zone, ids,
+                      domain_verified=bool(domain) and p.verified_domain == domain,
+                      domain_record_name=record_name(domain) if domain else "",
+                      domain_record_value=record_value(p.domain_token) if domain else "",
+                      domain_check_result=p.domain_check_result, domain_checked_at=iso(p.domain_checked_at))
         )
     active_statuses = IncidentStatus.active_values()
     active = list(

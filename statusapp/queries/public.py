@@ -12,13 +12,15 @@ import dataclasses
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import exists, or_
+from sqlalchemy import exists, func, or_
 from sqlmodel import Session, select
 
 from statusapp.db import session_scope
 from statusapp.domain.status import page_indicator
-from statusapp.markdown import render_markdown
+from statusapp.domain.validation import parse_id
 from statusapp.enums import IncidentImpact, IncidentStatus, ServiceStatus
+from statusapp.markdown import render_markdown
+from statusapp.settings import get_settings
 from statusapp.models import (
     Incident,
     Organization,
@@ -130,14 +132,36 @@ def find_page(session: Session, slug: str) -> StatusPage | None:
     return session.exec(_public_pages().where(StatusPage.slug == slug)).first()
 
 
+def host_name(host: str | None) -> str:
+    """The host name of a Host header, lowercase, without port or IPv6 brackets."""
+    host = (host or "").strip().lower()
+    if host.startswith("["):
+        return host[1:].split("]", 1)[0]
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
 def find_root_page(session: Session, host: str | None) -> StatusPage | None:
-    """What `/` shows: the public page whose custom domain is the Host, else the first public page."""
-    if host:
-        hostname = host.split(":", 1)[0].lower()
-        page = session.exec(_public_pages().where(StatusPage.custom_domain == hostname)).first()
+    """What `/` shows on this Host: the one rule for every host.
+
+    * A verified custom domain shows its page, or nothing when that page is private: a known
+      domain never falls back to another page.
+    * Any other host (our own public URL's, an unverified claim, a made-up Host header)
+      shows the operator's default page (STATUSAPP_DEFAULT_PAGE) when it is set and public.
+    * Without a default page, our own host shows the first public page (one organization,
+      `make run`) and every other host nothing.
+    """
+    settings = get_settings()
+    hostname = host_name(host)
+    ours = hostname == settings.public_hostname
+    if hostname and not ours:
+        page = session.exec(select(StatusPage).where(StatusPage.verified_domain == hostname)).first()
         if page is not None:
-            return page
-    return session.exec(_public_pages().order_by(StatusPage.id)).first()
+            return page if page.is_public else None
+    if settings.default_page:
+        return find_page(session, settings.default_page)
+    if ours:
+        return session.exec(_public_pages().order_by(StatusPage.id)).first()
+    return None
 
 
 def page_services(session: Session, page: StatusPage) -> list[Service]:
@@ -282,19 +306,40 @@ class MonthView:
     incidents: list[IncidentView] = dataclasses.field(default_factory=list)
 
 
-def history_view(session: Session, page: StatusPage, *, offset: int = 0, months: int = 3) -> list[MonthView]:
-    """Incidents of the page by month, newest month first; `offset` pages back by `months`."""
+HISTORY_MONTHS_PER_PAGE = 3
+
+
+def _month_start(first: dt.datetime, back: int) -> dt.datetime:
+    """The first of the month `back` months before `first` (itself a first of a month)."""
+    year, month0 = divmod(first.year * 12 + first.month - 1 - back, 12)
+    return first.replace(year=year, month=month0 + 1)
+
+
+def history_page_count(session: Session, page: StatusPage, *, months: int = HISTORY_MONTHS_PER_PAGE) -> int:
+    """How many history pages the page has: back to the month of its oldest incident (at least one)."""
+    oldest = session.exec(page_incidents_query(page).with_only_columns(func.min(Incident.started_at))).one()
+    if oldest is None:
+        return 1
+    tz = ZoneInfo(page.time_zone or "UTC")
+    now_local, oldest_local = utcnow().astimezone(tz), oldest.astimezone(tz)
+    back = (now_local.year - oldest_local.year) * 12 + now_local.month - oldest_local.month
+    return max(0, back) // months + 1
+
+
+def history_view(
+    session: Session, page: StatusPage, *, offset: int = 0, months: int = HISTORY_MONTHS_PER_PAGE
+) -> list[MonthView]:
+    """Incidents of the page by month, newest month first; `offset` pages back by `months`.
+
+    Callers keep `offset` below `history_page_count`: the work is `months` queries whatever it is.
+    """
     tz = ZoneInfo(page.time_zone or "UTC")
     now_local = utcnow().astimezone(tz)
     first = now_local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     out = []
     for i in range(offset * months, offset * months + months):
-        y, m = first.year, first.month - i
-        while m <= 0:
-            m += 12
-            y -= 1
-        start = first.replace(year=y, month=m)
-        end = start.replace(year=y + 1, month=1) if m == 12 else start.replace(month=m + 1)
+        start = _month_start(first, i)
+        end = _month_start(first, i - 1)
         s_utc = start.astimezone(dt.timezone.utc)
         e_utc = end.astimezone(dt.timezone.utc)
         incs = list(
@@ -314,15 +359,28 @@ class HistoryView:
     slug: str = ""
     time_zone: str = "UTC"
     months: list[MonthView] = dataclasses.field(default_factory=list)
+    in_range: bool = True  # False: the page exists, this page of its history does not
+    has_older: bool = False
 
 
-def load_history(slug: str, offset: int) -> HistoryView | None:
-    """A public page's incident history, or None when there is no such public page."""
+def load_history(slug: str, offset: int | None) -> HistoryView | None:
+    """A public page's incident history, or None when there is no such public page.
+
+    An `offset` past the oldest incident (or None: not a page number) is a view with
+    `in_range` False and no months, costing one query.
+    """
     with session_scope() as session:
         page = find_page(session, slug)
         if page is None:
             return None
-        return HistoryView(page.name, page.slug, page.time_zone or "UTC", history_view(session, page, offset=offset))
+        view = HistoryView(page.name, page.slug, page.time_zone or "UTC")
+        count = history_page_count(session, page)
+        if offset is None or not 0 <= offset < count:
+            view.in_range = False
+            return view
+        view.months = history_view(session, page, offset=offset)
+        view.has_older = offset + 1 < count
+        return view
 
 
 @dataclasses.dataclass
@@ -333,8 +391,11 @@ class IncidentPageView:
     incident: IncidentView = dataclasses.field(default_factory=IncidentView)
 
 
-def load_incident(slug: str, incident_id: int) -> IncidentPageView | None:
-    """One incident as shown on a public page, or None (no such page, or not on it)."""
+def load_incident(slug: str, incident_id: object) -> IncidentPageView | None:
+    """One incident as shown on a public page, or None (no such page, not on it, not an id)."""
+    incident_id = parse_id(incident_id)
+    if incident_id is None:
+        return None
     with session_scope() as session:
         page = find_page(session, slug)
         if page is None:
@@ -367,3 +428,9 @@ def load_public_view(slug: str | None, host: str | None) -> LoadedView | None:
 def page_exists(slug: str) -> bool:
     with session_scope() as session:
         return find_page(session, slug) is not None
+
+
+def root_page_exists(host: str | None) -> bool:
+    """Whether `/` shows a page on this Host (see find_root_page)."""
+    with session_scope() as session:
+        return find_root_page(session, host) is not None

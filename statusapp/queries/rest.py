@@ -28,7 +28,8 @@ class PageRow:
     slug: str
     description: str
     is_public: bool
-    custom_domain: str | None
+    custom_domain: str | None  # the domain claimed
+    verified_domain: str | None  # the domain serving the page, once its DNS proof passed
     logo_url: str
     favicon_url: str
     brand_color: str
@@ -97,7 +98,7 @@ def _page_row(session: Session, page: StatusPage) -> PageRow:
         )
     )
     return PageRow(page.id, page.name, page.slug, page.description, page.is_public, page.custom_domain,
-                   page.logo_url, page.favicon_url, page.brand_color, page.background_color, page.time_zone,
+                   page.verified_domain, page.logo_url, page.favicon_url, page.brand_color, page.background_color, page.time_zone,
                    ids, page.created_at, page.updated_at)
 
 

@@ -104,7 +104,7 @@ class StatuspageData:
     page_id: int
     name: str
     slug: str
-    custom_domain: str
+    domain: str  # the verified custom domain serving the page at `/`, "" when none
     time_zone: str
     updated_at: dt.datetime  # the newest change of anything the documents show
     indicator: str  # PageIndicator value
@@ -207,7 +207,7 @@ def statuspage_data(session: Session, page: StatusPage) -> StatuspageData:
         [page.updated_at, *(c.updated_at for c in components), *(i.updated_at for i in incidents)]
     )
     return StatuspageData(
-        page.id, page.name, page.slug, page.custom_domain or "", page.time_zone or "UTC", updated_at,
+        page.id, page.name, page.slug, page.verified_domain or "", page.time_zone or "UTC", updated_at,
         indicator.value, tuple(components), tuple(incidents),
     )
 

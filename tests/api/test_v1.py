@@ -190,13 +190,12 @@ def test_bad_input_gets_422_naming_each_field_and_changes_nothing(client, key, a
     assert row_counts() == before
 
 
-def test_taken_slug_or_domain_is_409(client, org, key, acme):
+def test_taken_slug_is_409(client, org, key, acme):
     h = bearer(key)
-    pages.create_page(actor=org, name="Other", slug="other", custom_domain="status.example.com")
+    pages.create_page(actor=org, name="Other", slug="other")
     for method, path, body, field in [
         ("POST", "/status-pages", {"name": "Dup", "slug": "acme"}, "slug"),
         ("PATCH", f"/status-pages/{acme.page_id}", {"slug": "other"}, "slug"),
-        ("PATCH", f"/status-pages/{acme.page_id}", {"custom_domain": "status.example.com"}, "custom_domain"),
         ("POST", "/services", {"name": "Dup", "slug": "api"}, "slug"),
         ("PATCH", f"/services/{acme.web_id}", {"slug": "api"}, "slug"),
     ]:

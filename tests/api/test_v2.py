@@ -13,6 +13,7 @@ from statusapp import routes
 from statusapp.api.cache import PageDocuments, documents
 from statusapp.domain import incidents, pages, services
 from statusapp.live import LiveHub, build_org_update
+from statusapp.settings import get_settings
 from statusapp.queries.statuspage import load_statuspage
 from tests.support.aio import run
 
@@ -134,13 +135,30 @@ def test_private_and_unknown_pages_are_json_404(client, acme, org):
     assert r.status_code == 404 and "text/html" in r.headers["content-type"]
 
 
-def test_root_api_serves_the_page_of_the_custom_domain_else_the_default(client, org, acme):
+def test_root_api_serves_the_page_of_the_verified_domain_else_the_default(client, org, acme, monkeypatch):
+    from statusapp.domain.domains import record_name, record_value, verify_custom_domain
+    from statusapp.models import StatusPage
+    from tests.domain.helpers import load
+    from tests.support.dns_server import DnsServer
+
     other = pages.create_page(actor=org, name="Other", slug="other", custom_domain="status.other.example")
+    # An unproven claim serves nothing: the host falls back to the operator's default page.
+    monkeypatch.setattr(get_settings(), "default_page", "acme")
+    assert get(client, "/api/v2/status.json", headers={"Host": "status.other.example"}).json()["page"]["id"] == str(
+        acme.page_id)
+    with DnsServer() as dns:
+        monkeypatch.setattr(get_settings(), "dns_servers", dns.address)
+        dns.records[record_name("status.other.example")] = [record_value(load(StatusPage, other.id).domain_token)]
+        assert verify_custom_domain(actor=org, page_id=other.id).verified
+    documents.clear()  # what the live hub's push does in every worker (no hub in this test)
     assert get(client, "/api/v2/status.json", headers={"Host": "status.other.example"}).json()["page"]["id"] == str(other.id)
     default = get(client, "/api/v2/status.json", headers={"Host": "unknown.example"}).json()
-    assert default["page"]["id"] == str(acme.page_id)  # the first public page
+    assert default["page"]["id"] == str(acme.page_id)  # the default page
     custom = get(client, "/api/v2/summary.json", headers={"Host": "status.other.example:443"}).json()
     assert custom["page"]["url"] == "http://status.other.example"  # its own domain, public URL's scheme
+    monkeypatch.setattr(get_settings(), "default_page", "")
+    documents.clear()  # a setting, read at start in production
+    assert client.get("/api/v2/status.json", headers={"Host": "unknown.example"}).status_code == 404
 
 
 def test_etag_304_cache_control_and_cors(client, acme):

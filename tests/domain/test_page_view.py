@@ -136,12 +136,10 @@ def test_private_page_not_found_publicly(org):
     assert view_of("internal", include_private=True).found is True
 
 
-def test_find_page_by_custom_domain_and_fallback(org):
-    first = pages.create_page(actor=org, name="First", slug="first")
-    second = pages.create_page(actor=org, name="Second", slug="second", custom_domain="status.acme.com")
+def test_find_page_by_slug(org):
+    pages.create_page(actor=org, name="First", slug="first")
     with fresh() as s:
-        assert queries.find_root_page(s, "Status.Acme.com:443").id == second.id
-        assert queries.find_root_page(s, "unknown.example.com").id == first.id
+        assert queries.find_page(s, "first").name == "First"
         assert queries.find_page(s, "nope") is None
         assert queries.find_page(s, "") is None  # an empty slug is not "the first page"
 
@@ -190,3 +188,14 @@ def test_page_view_times_are_iso_utc_with_the_page_time_zone(org):
     view = view_of("paris")
     assert view.time_zone == "Europe/Paris"
     assert view.incidents[0].started_at == "2024-01-15T12:30:00+00:00"  # the page formats it (ui/format.py)
+
+
+def test_a_private_page_shows_nothing_by_slug_history_incident_or_live_view(org):
+    from statusapp.domain import pages as page_ops
+
+    page_ops.create_page(actor=org, name="Internal", slug="internal", is_public=False)
+    inc = declare(org, None, title="Internal outage")
+    assert queries.load_public_view("internal", None) is None
+    assert queries.load_history("internal", 0) is None
+    assert queries.load_incident("internal", inc.id) is None
+    assert queries.page_exists("internal") is False

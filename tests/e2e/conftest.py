@@ -11,6 +11,7 @@ import pytest
 
 from statusapp import db as app_db
 from tests.support.appserver import ADMIN_EMAIL, ADMIN_PASSWORD, AppServer
+from tests.support.dns_server import DnsServer
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -20,9 +21,17 @@ CHROMIUM_ARGS = [
 
 
 @pytest.fixture(scope="session")
-def app_server(tmp_path_factory) -> Iterator[AppServer]:
+def dns_server() -> Iterator[DnsServer]:
+    """The DNS server the app asks for custom-domain TXT records (a real one, on loopback)."""
+    with DnsServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def app_server(tmp_path_factory, dns_server) -> Iterator[AppServer]:
     data_dir = tmp_path_factory.mktemp("e2e-app")
-    server = AppServer(database_url=f"sqlite:///{data_dir / 'e2e.db'}", data_dir=data_dir)
+    server = AppServer(database_url=f"sqlite:///{data_dir / 'e2e.db'}", data_dir=data_dir,
+                       extra_env={"STATUSAPP_DNS_SERVERS": dns_server.address})
     server.start()
     yield server
     server.stop()

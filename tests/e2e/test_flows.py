@@ -18,7 +18,7 @@ from statusapp.domain import pages as page_ops
 from statusapp.models import Incident, Service
 from tests.e2e.conftest import login
 from tests.support.aio import run
-from tests.support.appserver import ADMIN_EMAIL, ADMIN_PASSWORD
+from tests.support.appserver import ADMIN_EMAIL, ADMIN_PASSWORD, OPS_TOKEN
 
 pytestmark = pytest.mark.e2e
 TIMEOUT_MS = 20_000  # generous: CI machines are shared; measured delays are printed
@@ -90,10 +90,13 @@ def test_wrong_password_is_refused(app_server, browser):
     ctx.close()
 
 
-def test_admin_pages_send_frame_blocking_headers(app_server):
-    r = httpx.get(app_server.url + "/admin/login/", timeout=10)
+@pytest.mark.parametrize("path", ["/admin/login/", "//admin/", "/admin//incidents", "/status/demo"])
+def test_pages_send_frame_blocking_headers(app_server, path):
+    r = httpx.get(app_server.url + path, timeout=10)
     assert r.headers["x-frame-options"] == "DENY"
     assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
+    if path != "/status/demo":
+        assert r.headers["cache-control"] == "no-store"
 
 
 async def _call_handler(url: str, event_name: str, payload: dict, cookie: str | None, origin: str | None = None) -> None:
@@ -106,8 +109,14 @@ async def _call_handler(url: str, event_name: str, payload: dict, cookie: str | 
     headers = {"Cookie": cookie} if cookie else {}
     if origin:
         headers["Origin"] = origin
-    await client.connect(f"{url}?token={uuid.uuid4()}", socketio_path="/_event", namespaces=["/_event"],
-                         transports=["websocket"], headers=headers, wait_timeout=10)
+    try:
+        await client.connect(f"{url}?token={uuid.uuid4()}", socketio_path="/_event", namespaces=["/_event"],
+                             transports=["websocket"], headers=headers, wait_timeout=10)
+    except Exception:
+        http = getattr(client.eio, "http", None)  # a refused connect leaves its HTTP session open
+        if http is not None and not http.closed:
+            await http.close()
+        raise
     try:
         await client.emit("event", {"name": event_name, "payload": payload,
                                     "router_data": {"pathname": "/admin", "asPath": "/admin"}}, namespace="/_event")
@@ -215,7 +224,8 @@ def test_root_history_and_incident_pages(app_server, browser):
 
 
 def _page_sockets(url: str) -> int:
-    return sum(httpx.get(url + "/healthz", timeout=10).json()["page_sockets"].values())
+    health = httpx.get(url + "/healthz", headers={"Authorization": f"Bearer {OPS_TOKEN}"}, timeout=10).json()
+    return sum(health["page_sockets"].values())
 
 
 def test_closed_tabs_stop_being_listeners(app_server, browser):
@@ -235,7 +245,10 @@ def test_closed_tabs_stop_being_listeners(app_server, browser):
 
 
 def test_cross_site_websocket_cannot_use_the_admin_cookie(app_server, app_db_url):
-    """A page on another site opening our websocket with the victim's cookie changes nothing."""
+    """A page on another site cannot even open our websocket (its Origin is refused at the
+    handshake), let alone use the victim's cookie through it."""
+    import socketio
+
     from statusapp.ui.admin.dashboard import DashboardAdmin
 
     r = httpx.post(app_server.url + "/auth/login", data={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD},
@@ -243,8 +256,9 @@ def test_cross_site_websocket_cannot_use_the_admin_cookie(app_server, app_db_url
     cookie = f"statusapp_session={r.cookies['statusapp_session']}"
     with session_scope() as s:
         api_id = s.exec(select(Service).where(Service.slug == "api")).one().id
-    call_handler(app_server.url, DashboardAdmin.get_full_name() + ".set_manual_status",
-                 {"service_id": api_id, "status": "major_outage"}, cookie, "https://evil.example")
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        call_handler(app_server.url, DashboardAdmin.get_full_name() + ".set_manual_status",
+                     {"service_id": api_id, "status": "major_outage"}, cookie, "https://evil.example")
     assert _service_and_incident_count()[0] == "operational"
 
 

@@ -16,6 +16,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[2]
 ADMIN_EMAIL = "admin@example.com"
 ADMIN_PASSWORD = "correct-horse-battery"
+OPS_TOKEN = "e2e-ops-token"  # lets tests read /healthz's socket counts
 APP_FILES = ("rxconfig.py", "statusapp", "assets", "alembic", "alembic.ini", "reflex.lock")
 
 
@@ -43,7 +44,7 @@ class AppServer:
     """`reflex run --env prod` in a subprocess; `url` once `start()` returns."""
 
     def __init__(self, *, database_url: str, data_dir: Path, redis_url: str = "", workers: int = 1,
-                 log_path: Path | None = None, demo: bool = True):
+                 log_path: Path | None = None, demo: bool = True, extra_env: dict[str, str] | None = None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.database_url = database_url
@@ -51,6 +52,7 @@ class AppServer:
         self.redis_url = redis_url
         self.workers = workers
         self.demo = demo
+        self.extra_env = dict(extra_env or {})
         self.log_path = log_path or data_dir / "server.log"
         self.proc: subprocess.Popen | None = None
 
@@ -64,7 +66,9 @@ class AppServer:
             STATUSAPP_DEMO="1" if self.demo else "0",
             STATUSAPP_PUBLIC_URL=self.url,
             GRANIAN_WORKERS=str(self.workers),
+            STATUSAPP_OPS_TOKEN=OPS_TOKEN,
         )
+        env.update(self.extra_env)
         env.pop("REDIS_URL", None)
         env.pop("STATUSAPP_REDIS_URL", None)
         if self.redis_url:

@@ -8,9 +8,12 @@ from typing import Any
 
 import httpx
 
+from statusapp import outbound
 from statusapp.notify.channels.base import DeliveryError, parse_retry_after, redact_url
 
 DEFAULT_TIMEOUT_S = 10.0
+# What is read of a receiver's answer: enough for an error message or Discord's retry_after.
+RESPONSE_CAP_BYTES = 64 * 1024
 
 
 def json_body(payload: Any) -> bytes:
@@ -20,19 +23,26 @@ def json_body(payload: Any) -> bytes:
 
 async def post(client: httpx.AsyncClient, url: str, body: bytes, headers: dict[str, str], *,
                timeout_s: float = DEFAULT_TIMEOUT_S) -> httpx.Response:
-    """POST `body`; the whole exchange (connect, send, answer) is bounded by `timeout_s`.
+    """POST `body`; the whole exchange (connect, send, answer) is bounded by `timeout_s`, and
+    at most RESPONSE_CAP_BYTES of the answer's body are read (the rest is dropped unread).
 
-    Network failures and timeouts raise a retryable DeliveryError; any HTTP answer is returned
-    (the caller decides what its status means). Redirects are never followed: a 3xx comes back.
-    The URL is redacted in errors (chat webhook URLs carry their secret token).
+    Network failures and timeouts raise a retryable DeliveryError, a target the outbound guard
+    refuses (a private address, with the app's subscriber client) a permanent one; any HTTP
+    answer is returned (the caller decides what its status means). Redirects are never
+    followed: a 3xx comes back. The URL is redacted in errors (chat webhook URLs carry their
+    secret token).
     """
     where = redact_url(url)
     try:
         async with asyncio.timeout(timeout_s):
-            return await client.post(
-                url, content=body, headers={"Content-Type": "application/json", **headers},
-                timeout=httpx.Timeout(timeout_s), follow_redirects=False,
+            answer = await outbound.fetch_capped(
+                client, "POST", url, headers={"Content-Type": "application/json", **headers}, content=body,
+                max_bytes=RESPONSE_CAP_BYTES, deadline_s=timeout_s, max_redirects=0,
             )
+        return httpx.Response(answer.status_code, headers=answer.headers, content=answer.body,
+                              request=httpx.Request("POST", url))
+    except outbound.OutboundRefused as exc:
+        raise DeliveryError(f"{where}: {exc}", retryable=False) from None
     except (TimeoutError, httpx.TimeoutException):
         raise DeliveryError(f"{where} did not answer within {timeout_s:g} s", retryable=True) from None
     except (httpx.InvalidURL, httpx.UnsupportedProtocol):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from statusapp.domain import services as service_ops
+from statusapp.domain.validation import bounded_text, parse_id
 from statusapp.enums import ServiceStatus
 from statusapp import routes
 from statusapp.ui.admin.layout import console
@@ -18,7 +19,8 @@ STATUSES = [s.value for s in ServiceStatus]
 class DashboardAdmin(AdminState):
     @rx.event
     async def set_manual_status(self, service_id: int, status: str):
-        out = await self._call(service_ops.set_manual_status, service_id=int(service_id), status=status)
+        out = await self._call(service_ops.set_manual_status, service_id=parse_id(service_id),
+                               status=bounded_text(status, 40))
         # On success `result` is the Service row, which is not an event: return nothing then.
         return out.event
 

@@ -7,6 +7,7 @@ import reflex as rx
 
 from statusapp import routes
 from statusapp.domain import incidents as ops
+from statusapp.domain.validation import MESSAGE_MAX, POSTMORTEM_MAX, TITLE_MAX, bounded_text, parse_id
 from statusapp.enums import IncidentStatus
 from statusapp.markdown import render_markdown
 from statusapp.queries.admin import AdminIncident
@@ -15,6 +16,7 @@ from statusapp.ui.admin.layout import console, field
 from statusapp.ui.admin.state import AdminState
 from statusapp.ui.admin.widgets import (
     NOT_AFFECTED,
+    choose_service_status,
     markdown_preview,
     select_of,
     service_chooser,
@@ -25,6 +27,7 @@ from statusapp.ui.format import time_text
 
 # An update can move the incident to any status but postmortem (published separately).
 UPDATE_STATUSES = [s for s in IncidentStatus if s != IncidentStatus.postmortem]
+UPDATE_STATUS_VALUES = [s.value for s in UPDATE_STATUSES]
 
 
 class IncidentDetailAdmin(AdminState):
@@ -47,8 +50,7 @@ class IncidentDetailAdmin(AdminState):
 
     @rx.var
     def incident_id(self) -> int:
-        raw = routes.admin_incident_id(self.router.url.path)
-        return int(raw) if raw.isdigit() else 0
+        return parse_id(routes.admin_incident_id(self.router.url.path)) or 0
 
     @rx.var
     def incident(self) -> AdminIncident:
@@ -69,13 +71,15 @@ class IncidentDetailAdmin(AdminState):
 
     @rx.event
     def pick_update_status(self, value: str):
+        if value not in UPDATE_STATUS_VALUES:
+            return
         if keeps_template(self.update_message):
             self.update_message = TEMPLATES.get(value, "")
         self.update_status = value
 
     @rx.event
     def set_update_message(self, value: str):
-        self.update_message = value
+        self.update_message = bounded_text(value, MESSAGE_MAX)
 
     @rx.event
     def set_update_notify(self, value: bool):
@@ -83,19 +87,20 @@ class IncidentDetailAdmin(AdminState):
 
     @rx.event
     def choose(self, service_id: str, value: str):
-        self.update_choices = {**self.update_choices, str(service_id): value}
+        self.update_choices = choose_service_status(self.update_choices, self.services, service_id, value)
 
     @rx.event
     def set_edit_title(self, value: str):
-        self.edit_title = value
+        self.edit_title = bounded_text(value, TITLE_MAX)
 
     @rx.event
     def set_edit_impact(self, value: str):
-        self.edit_impact = value
+        if value in IMPACTS:
+            self.edit_impact = value
 
     @rx.event
     def set_postmortem(self, value: str):
-        self.postmortem = value
+        self.postmortem = bounded_text(value, POSTMORTEM_MAX)
 
     @rx.event
     def ask_delete(self, value: bool):
@@ -188,8 +193,8 @@ def update_card(inc) -> rx.Component:
             rx.heading("Post an update", size="4"),
             status_buttons(),
             field("Message", rx.text_area(value=s.update_message, on_change=s.set_update_message,
-                                          width="100%", rows="4", id="update-message"), "message",
-                  hint="Markdown: **bold**, _emphasis_, lists, `code`, [links](https://example.com)."),
+                                          width="100%", rows="4", id="update-message", max_length=MESSAGE_MAX),
+                  "message", hint="Markdown: **bold**, _emphasis_, lists, `code`, [links](https://example.com)."),
             markdown_preview(s.update_preview),
             field("Service status", service_chooser(s, s.update_choices), "services"),
             rx.checkbox("Notify subscribers", checked=s.update_notify, on_change=s.set_update_notify),
@@ -225,7 +230,8 @@ def details_card() -> rx.Component:
     return card(
         rx.vstack(
             rx.heading("Details", size="4"),
-            field("Title", rx.input(value=s.edit_title, on_change=s.set_edit_title, width="100%"), "title"),
+            field("Title", rx.input(value=s.edit_title, on_change=s.set_edit_title, width="100%",
+                                    max_length=TITLE_MAX), "title"),
             field("Impact", select_of(IMPACTS, s.edit_impact, s.set_edit_impact, label="Impact"), "impact"),
             rx.button("Save details", on_click=s.save_details, variant="soft"),
             width="100%",
@@ -239,7 +245,7 @@ def postmortem_card() -> rx.Component:
         rx.vstack(
             rx.heading("Postmortem", size="4"),
             field("Postmortem", rx.text_area(value=s.postmortem, on_change=s.set_postmortem, rows="6",
-                                             width="100%"), "postmortem",
+                                             width="100%", max_length=POSTMORTEM_MAX), "postmortem",
                   hint="Markdown. Published on the incident's public page once the incident is resolved."),
             markdown_preview(s.postmortem_preview),
             rx.button("Publish postmortem", on_click=s.publish_postmortem, variant="soft"),

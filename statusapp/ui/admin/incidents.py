@@ -6,11 +6,13 @@ import reflex as rx
 
 from statusapp import routes
 from statusapp.domain import incidents as ops
+from statusapp.domain.validation import MESSAGE_MAX, TITLE_MAX, bounded_text
 from statusapp.enums import IncidentImpact, IncidentStatus
 from statusapp.markdown import render_markdown
 from statusapp.ui.admin.layout import console, field
 from statusapp.ui.admin.state import AdminState
 from statusapp.ui.admin.widgets import (
+    choose_service_status,
     incident_table,
     markdown_preview,
     select_of,
@@ -46,15 +48,16 @@ class IncidentsAdmin(AdminState):
 
     @rx.event
     def set_title(self, value: str):
-        self.title = value
+        self.title = bounded_text(value, TITLE_MAX)
 
     @rx.event
     def set_impact(self, value: str):
-        self.impact = value
+        if value in IMPACTS:
+            self.impact = value
 
     @rx.event
     def set_message(self, value: str):
-        self.message = value
+        self.message = bounded_text(value, MESSAGE_MAX)
 
     @rx.event
     def set_notify(self, value: bool):
@@ -62,13 +65,15 @@ class IncidentsAdmin(AdminState):
 
     @rx.event
     def pick_status(self, value: str):
+        if value not in DECLARE_STATUSES:
+            return
         if keeps_template(self.message):
             self.message = TEMPLATES.get(value, "")
         self.status = value
 
     @rx.event
     def choose(self, service_id: str, value: str):
-        self.choices = {**self.choices, str(service_id): value}
+        self.choices = choose_service_status(self.choices, self.services, service_id, value)
 
     @rx.event
     async def declare(self):
@@ -93,7 +98,8 @@ def declare_form() -> rx.Component:
     return card(
         rx.vstack(
             rx.heading("Declare an incident", size="4"),
-            field("Title", rx.input(value=s.title, on_change=s.set_title, id="incident-title", width="100%"), "title"),
+            field("Title", rx.input(value=s.title, on_change=s.set_title, id="incident-title", width="100%",
+                                    max_length=TITLE_MAX), "title"),
             rx.hstack(
                 field("Impact", select_of(IMPACTS, s.impact, s.set_impact, label="Impact", id="incident-impact"),
                       "impact"),
@@ -102,7 +108,7 @@ def declare_form() -> rx.Component:
             ),
             field("Affected services", service_chooser(s, s.choices), "services"),
             field("First message", rx.text_area(value=s.message, on_change=s.set_message, id="incident-message",
-                                                width="100%", rows="4"), "message",
+                                                width="100%", rows="4", max_length=MESSAGE_MAX), "message",
                   hint="Markdown: **bold**, _emphasis_, lists, `code`, [links](https://example.com)."),
             markdown_preview(s.message_preview),
             rx.checkbox("Notify subscribers", checked=s.notify, on_change=s.set_notify),

@@ -8,6 +8,9 @@ from statusapp import routes
 from statusapp.ui.admin.state import AdminState
 
 
+SIGN_OUT_FORM = "sign-out-form"
+
+
 def nav_link(label: str, href: str) -> rx.Component:
     return rx.link(label, href=href, weight="medium")
 
@@ -24,6 +27,7 @@ def console(title: str, *children: rx.Component) -> rx.Component:
                     nav_link("Services", routes.ADMIN_SERVICES),
                     nav_link("Status pages", routes.ADMIN_PAGES),
                     nav_link("API keys", routes.ADMIN_API_KEYS),
+                    nav_link("Account", routes.ADMIN_ACCOUNT),
                     spacing="4",
                     align="center",
                     wrap="wrap",
@@ -31,11 +35,10 @@ def console(title: str, *children: rx.Component) -> rx.Component:
                 rx.hstack(
                     rx.text(AdminState.user_email, size="2", color_scheme="gray"),
                     rx.color_mode.button(size="2", variant="ghost", aria_label="Toggle dark mode"),
-                    rx.el.form(
-                        rx.button("Sign out", type="submit", variant="outline", size="1", high_contrast=True),
-                        action=routes.AUTH_LOGOUT,
-                        method="post",
-                    ),
+                    # Reflex's forms never submit natively: a static <form>, and a button joined to it.
+                    rx.html(f'<form id="{SIGN_OUT_FORM}" action="{routes.AUTH_LOGOUT}" method="post"></form>'),
+                    rx.button("Sign out", type="submit", variant="outline", size="1", high_contrast=True,
+                              custom_attrs={"form": SIGN_OUT_FORM}, id="sign-out"),
                     align="center",
                 ),
                 justify="between",

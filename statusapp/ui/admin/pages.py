@@ -4,18 +4,33 @@ from __future__ import annotations
 
 import reflex as rx
 
+from statusapp.domain import domains as domain_ops
 from statusapp.domain import pages as ops
+from statusapp.domain import validation as limits
+from statusapp.domain.validation import bounded_text, parse_id
 from statusapp.enums import PageIndicator
 from statusapp import routes
-from statusapp.queries.admin import AdminService
+from statusapp.queries.admin import AdminPage, AdminService
 from statusapp.settings import get_settings
 from statusapp.ui.admin.embeds import embed_section, embed_snippets
 from statusapp.ui.admin.layout import console, field
 from statusapp.ui.admin.state import AdminState
 from statusapp.ui.components import card, confirm_button, move_buttons
+from statusapp.ui.format import time_text
 
-TEXT_FIELDS = ("name", "slug", "description", "custom_domain", "logo_url", "favicon_url", "brand_color",
-               "background_color", "time_zone")
+# The form's text fields and the longest value each may hold (the domain's limits).
+FIELD_LIMITS = {
+    "name": limits.NAME_MAX,
+    "slug": limits.SLUG_MAX,
+    "description": limits.PAGE_DESCRIPTION_MAX,
+    "custom_domain": limits.DOMAIN_MAX,
+    "logo_url": limits.URL_MAX,
+    "favicon_url": limits.URL_MAX,
+    "brand_color": limits.COLOR_MAX,
+    "background_color": limits.COLOR_MAX,
+    "time_zone": limits.TIME_ZONE_MAX,
+}
+TEXT_FIELDS = tuple(FIELD_LIMITS)
 
 
 class PagesAdmin(AdminState):
@@ -43,9 +58,18 @@ class PagesAdmin(AdminState):
         page = next((p for p in self.pages if p.id == self.editing_id), None)
         return embed_snippets(get_settings().public_url, page.slug, page.name) if page else []
 
+    @rx.var
+    def editing(self) -> AdminPage:
+        """The saved page being edited (its domain check), or an empty one."""
+        for p in self.pages:
+            if p.id == self.editing_id:
+                return p
+        return AdminPage()
+
     @rx.event
     def set_field(self, key: str, value: str):
-        self.form = {**self.form, key: value}
+        if isinstance(key, str) and key in FIELD_LIMITS:
+            self.form = {**self.form, key: bounded_text(value, FIELD_LIMITS[key])}
 
     @rx.event
     def set_is_public(self, value: bool):
@@ -71,8 +95,9 @@ class PagesAdmin(AdminState):
 
     @rx.event
     def add_service(self, service_id: str):
-        if service_id.isdigit() and int(service_id) not in self.selected:
-            self.selected = [*self.selected, int(service_id)]
+        sid = parse_id(service_id)
+        if sid is not None and sid not in self.selected and any(s.id == sid for s in self.services):
+            self.selected = [*self.selected, sid]
 
     @rx.event
     def remove_service(self, service_id: int):
@@ -81,10 +106,10 @@ class PagesAdmin(AdminState):
     @rx.event
     def move_service(self, service_id: int, offset: int):
         ids = list(self.selected)
-        if service_id not in ids:
+        if service_id not in ids or offset not in (-1, 1):
             return
         i = ids.index(service_id)
-        j = max(0, min(len(ids) - 1, i + offset))
+        j = max(0, min(len(ids) - 1, i + int(offset)))
         ids.insert(j, ids.pop(i))
         self.selected = ids
 
@@ -103,9 +128,19 @@ class PagesAdmin(AdminState):
 
     @rx.event
     async def delete(self, page_id: int):
-        out = await self._call(ops.delete_page, page_id=int(page_id))
+        out = await self._call(ops.delete_page, page_id=parse_id(page_id))
         if out.ok and self.editing_id == page_id:
             self.editing_id = 0
+        return out.event
+
+    @rx.event
+    async def check_domain(self):
+        """Look up the edited page's TXT record now (the jobs runner re-checks it later)."""
+        if not self.editing_id:
+            return None
+        out = await self._call(domain_ops.verify_custom_domain, page_id=self.editing_id)
+        if out.ok:
+            self.notice = out.value.message
         return out.event
 
 
@@ -113,7 +148,7 @@ def text_field(label: str, key: str, hint: str = "", **props) -> rx.Component:
     return field(
         label,
         rx.input(value=PagesAdmin.form[key], on_change=lambda v: PagesAdmin.set_field(key, v), width="100%",
-                 id=f"page-{key}", **props),
+                 id=f"page-{key}", max_length=FIELD_LIMITS[key], **props),
         key,
         hint,
     )
@@ -175,6 +210,36 @@ def services_picker() -> rx.Component:
     )
 
 
+def domain_check() -> rx.Component:
+    """The saved domain's proof: the TXT record to add, its status in words, a button to check."""
+    p = PagesAdmin.editing
+    return rx.cond(
+        p.custom_domain != "",
+        rx.box(
+            rx.hstack(
+                rx.badge(rx.cond(p.domain_verified, "Verified", "Not verified"),
+                         color_scheme=rx.cond(p.domain_verified, "green", "amber"), id="domain-status"),
+                rx.button("Check DNS now", size="1", variant="soft", on_click=PagesAdmin.check_domain,
+                          id="check-domain"),
+                align="center",
+            ),
+            rx.text("Add this TXT record, then check:", size="1", margin_top="0.4em"),
+            rx.code(p.domain_record_name, size="1"),
+            rx.code(p.domain_record_value, size="1", id="domain-record-value"),
+            rx.cond(
+                p.domain_check_result != "",
+                rx.text(p.domain_check_result, " (", time_text(p.domain_checked_at, "UTC"), ")", size="1",
+                        color_scheme="gray"),
+            ),
+            rx.text("The domain serves this page only while verified.", size="1", color_scheme="gray"),
+            padding="0.5em",
+            border="1px solid var(--gray-6)",
+            border_radius="var(--radius-2)",
+            width="100%",
+        ),
+    )
+
+
 def page_row(p) -> rx.Component:
     s = PagesAdmin
     return rx.table.row(
@@ -214,6 +279,7 @@ def pages_page() -> rx.Component:
                         text_field("Description", "description"),
                         rx.checkbox("Public", checked=s.is_public, on_change=s.set_is_public, id="page-is-public"),
                         text_field("Custom domain", "custom_domain", "e.g. status.example.com (optional)"),
+                        domain_check(),
                         text_field("Logo URL", "logo_url"),
                         text_field("Favicon URL", "favicon_url"),
                         text_field("Brand colour", "brand_color", "#rrggbb"),

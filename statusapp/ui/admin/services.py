@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from statusapp.domain import services as ops
+from statusapp.domain.validation import DESCRIPTION_MAX, NAME_MAX, SLUG_MAX, bounded_text, parse_id
 from statusapp.ui.admin.layout import console, field
 from statusapp.ui.admin.state import AdminState
 from statusapp.ui.components import card, confirm_button, move_buttons, status_badge
@@ -22,23 +23,24 @@ class ServicesAdmin(AdminState):
 
     @rx.event
     def set_name(self, v: str):
-        self.name = v
+        self.name = bounded_text(v, NAME_MAX)
 
     @rx.event
     def set_slug(self, v: str):
-        self.slug = v
+        self.slug = bounded_text(v, SLUG_MAX)
 
     @rx.event
     def set_description(self, v: str):
-        self.description = v
+        self.description = bounded_text(v, DESCRIPTION_MAX)
 
     @rx.event
     def set_group_id(self, v: str):
-        self.group_id = v
+        gid = parse_id(v)
+        self.group_id = str(gid) if gid is not None and any(g.id == gid for g in self.groups) else NO_GROUP
 
     @rx.event
     def set_group_name(self, v: str):
-        self.group_name = v
+        self.group_name = bounded_text(v, NAME_MAX)
 
     @rx.event
     def edit(self, service_id: int):
@@ -55,7 +57,7 @@ class ServicesAdmin(AdminState):
 
     @rx.event
     async def save(self):
-        gid = int(self.group_id) if self.group_id.isdigit() and self.group_id != NO_GROUP else None
+        gid = parse_id(self.group_id)
         fields = dict(name=self.name, slug=self.slug, description=self.description, group_id=gid)
         if self.editing_id:
             out = await self._call(ops.update_service, service_id=self.editing_id, **fields)
@@ -69,12 +71,12 @@ class ServicesAdmin(AdminState):
 
     @rx.event
     async def delete(self, service_id: int):
-        out = await self._call(ops.delete_service, service_id=int(service_id))
+        out = await self._call(ops.delete_service, service_id=parse_id(service_id))
         return out.event
 
     @rx.event
     async def move(self, service_id: int, offset: int):
-        out = await self._call(ops.move_service, service_id=int(service_id), offset=int(offset))
+        out = await self._call(ops.move_service, service_id=parse_id(service_id), offset=offset)
         return out.event
 
     @rx.event
@@ -86,20 +88,24 @@ class ServicesAdmin(AdminState):
 
     @rx.event
     async def rename_group(self, group_id: int, form: dict):
-        out = await self._call(ops.update_group, group_id=int(group_id), name=form.get("name", ""))
+        name = form.get("name", "") if isinstance(form, dict) else ""
+        out = await self._call(ops.update_group, group_id=parse_id(group_id), name=bounded_text(name, NAME_MAX + 1))
         if out.ok:
             self.notice = "Group renamed."
         return out.event
 
     @rx.event
     async def delete_group(self, group_id: int):
-        out = await self._call(ops.delete_group, group_id=int(group_id))
+        out = await self._call(ops.delete_group, group_id=parse_id(group_id))
         return out.event
 
     @rx.event
     async def move_group(self, group_id: int, offset: int):
         ids = [g.id for g in self.groups]
-        i = ids.index(int(group_id))
+        gid = parse_id(group_id)
+        if gid not in ids or offset not in (-1, 1):
+            return None
+        i = ids.index(gid)
         j = max(0, min(len(ids) - 1, i + int(offset)))
         ids.insert(j, ids.pop(i))
         out = await self._call(ops.reorder_groups, group_ids=ids)
@@ -151,12 +157,13 @@ def services_page() -> rx.Component:
             rx.vstack(
                 rx.heading(rx.cond(s.editing_id == 0, "New service", "Edit service"), size="4"),
                 rx.hstack(
-                    field("Name", rx.input(value=s.name, on_change=s.set_name, id="service-name"), "name"),
-                    field("Slug", rx.input(value=s.slug, on_change=s.set_slug, id="service-slug"), "slug",
+                    field("Name", rx.input(value=s.name, on_change=s.set_name, id="service-name", max_length=NAME_MAX), "name"),
+                    field("Slug", rx.input(value=s.slug, on_change=s.set_slug, id="service-slug", max_length=SLUG_MAX), "slug",
                           hint="lowercase letters, digits, dashes"),
                     width="100%",
                 ),
-                field("Description", rx.input(value=s.description, on_change=s.set_description, width="100%"), "description"),
+                field("Description", rx.input(value=s.description, on_change=s.set_description, width="100%",
+                                              max_length=DESCRIPTION_MAX), "description"),
                 field(
                     "Group",
                     rx.select.root(
@@ -189,7 +196,8 @@ def services_page() -> rx.Component:
                 rx.heading("Groups", size="4"),
                 rx.foreach(AdminState.groups, group_row),
                 rx.hstack(
-                    field("New group", rx.input(value=s.group_name, on_change=s.set_group_name, id="group-name"), "name"),
+                    field("New group", rx.input(value=s.group_name, on_change=s.set_group_name, id="group-name",
+                                                max_length=NAME_MAX), "name"),
                     rx.button("Add group", on_click=s.add_group),
                     align="end",
                 ),

@@ -73,7 +73,7 @@ class AdminState(rx.State):
         try:
             actor = await self._actor()
             if actor is None:
-                return Outcome(False, None, rx.redirect(routes.ADMIN_LOGIN))
+                return Outcome(False, None, self._to_sign_in())
             value = await asyncio.to_thread(operation, actor=actor, **kwargs)
         except ValidationError as exc:
             self.errors, self.notice = exc.errors, ""
@@ -102,6 +102,15 @@ class AdminState(rx.State):
         data = await asyncio.to_thread(load_admin_data, actor.organization_id)
         self.services, self.groups, self.pages, self.incidents = data.services, data.groups, data.pages, data.incidents
 
+    def _to_sign_in(self):
+        """To the sign-in page, which brings the admin back to this console page afterwards."""
+        return rx.redirect(routes.login_path(next_path=self.router.url.path))
+
+    def _client_address(self) -> str:
+        """This socket's client address, through the trusted proxies (access.client_address)."""
+        headers = self.router.headers
+        return access.client_address(self.router.session.client_ip, headers.raw_headers.get("x-forwarded-for"))
+
     @rx.event
     async def open_console(self):
         """on_load of every admin page: sign-in check, data, live updates from other admins."""
@@ -113,7 +122,7 @@ class AdminState(rx.State):
             self.errors, self.notice = {"_": "Database unavailable: cannot check your session. Retry in a moment."}, ""
             return None
         if actor is None:
-            return rx.redirect(routes.ADMIN_LOGIN)
+            return self._to_sign_in()
         self.errors, self.notice = {}, ""
         room = admin_room(actor.organization_id)
         sid = self.router.session.session_id

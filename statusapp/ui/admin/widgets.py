@@ -58,6 +58,15 @@ def service_chooser(state, choices_var) -> rx.Component:
     )
 
 
+def choose_service_status(choices: dict[str, str], services, service_id, value) -> dict[str, str]:
+    """`choices` with one service's pick; only the organization's services and known statuses
+    count (anything else a client sends leaves the choices as they were)."""
+    key = str(service_id) if isinstance(service_id, (str, int)) else ""
+    if value not in SERVICE_CHOICES or key not in {str(s.id) for s in services}:
+        return choices
+    return {**choices, key: value}
+
+
 def service_status_map(choices: dict[str, str]) -> dict[str, str]:
     """The chooser's {service id: status}, without the services marked not affected."""
     return {k: v for k, v in choices.items() if v and v != NOT_AFFECTED}

@@ -18,20 +18,20 @@ class HistoryState(rx.State):
     time_zone: str = "UTC"
     offset: int = 0
     found: bool = True
+    in_range: bool = True
+    has_older: bool = False
 
     @rx.event
     async def load(self):
         slug = routes.public_slug(self.router.url.path) or ""
-        try:
-            offset = max(0, int(self.router.url.query_parameters.get("page", "0")))
-        except ValueError:
-            offset = 0
+        offset = routes.history_page_number(self.router.url.query_parameters.get("page"))
         history = await asyncio.to_thread(load_history, slug, offset)
-        self.slug, self.offset, self.found = slug, offset, history is not None
+        self.slug, self.offset, self.found = slug, offset or 0, history is not None
         if history is not None:
             self.page_name, self.time_zone, self.months = history.page_name, history.time_zone, history.months
+            self.in_range, self.has_older = history.in_range, history.has_older
         else:
-            self.page_name, self.months = "", []
+            self.page_name, self.months, self.in_range, self.has_older = "", [], True, False
 
 
 def month_block(month) -> rx.Component:
@@ -59,17 +59,27 @@ def history_page() -> rx.Component:
                 back_to_page(s.page_name, s.slug),
                 main_content(
                     rx.heading("Incident history", size="5", as_="h1"),
-                    rx.foreach(s.months, month_block),
-                    rx.el.nav(
-                        rx.hstack(
-                            rx.link("← Older", href=routes.history_path(s.slug, s.offset + 1)),
-                            rx.cond(s.offset > 0,
-                                    rx.link("Newer →", href=routes.history_path(s.slug, s.offset - 1))),
-                            justify="between",
-                            width="100%",
+                    rx.cond(
+                        s.in_range,
+                        rx.fragment(
+                            rx.foreach(s.months, month_block),
+                            rx.el.nav(
+                                rx.hstack(
+                                    rx.cond(s.has_older,
+                                            rx.link("← Older", href=routes.history_path(s.slug, s.offset + 1))),
+                                    rx.cond(s.offset > 0,
+                                            rx.link("Newer →", href=routes.history_path(s.slug, s.offset - 1))),
+                                    justify="between",
+                                    width="100%",
+                                ),
+                                aria_label="History pages",
+                                style={"width": "100%"},
+                            ),
                         ),
-                        aria_label="History pages",
-                        style={"width": "100%"},
+                        rx.vstack(
+                            rx.text("No such page of history.", id="no-such-history-page"),
+                            rx.link("Latest incidents", href=routes.history_path(s.slug)),
+                        ),
                     ),
                 ),
             ),

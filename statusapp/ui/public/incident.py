@@ -7,6 +7,7 @@ import asyncio
 import reflex as rx
 
 from statusapp import routes
+from statusapp.domain.validation import parse_id
 from statusapp.queries.public import IncidentView, load_incident
 from statusapp.ui.components import card, markdown_html
 from statusapp.ui.public.common import back_to_page, incident_card, main_content, not_found, shell
@@ -23,8 +24,8 @@ class IncidentPageState(rx.State):
     async def load(self):
         parsed = routes.parse_public_path(self.router.url.path)
         slug = parsed.slug if parsed else ""
-        raw_id = parsed.incident_id if parsed else ""
-        shown = await asyncio.to_thread(load_incident, slug, int(raw_id)) if raw_id.isdigit() and slug else None
+        incident_id = parse_id(parsed.incident_id) if parsed else None
+        shown = await asyncio.to_thread(load_incident, slug, incident_id) if incident_id and slug else None
         self.slug, self.found = slug or "", shown is not None
         if shown is not None:
             self.page_name, self.time_zone, self.incident = shown.page_name, shown.time_zone, shown.incident
