@@ -117,6 +117,7 @@ def test_killed_worker_is_replaced_and_the_open_visitor_gets_the_next_push(one_w
     visitor.evaluate("window.__not_reloaded = true")
     [worker] = wait_for_workers(server, 1)
     log_before = server.log_path.read_text()
+    sockets_before = len(sockets)
 
     os.kill(worker, signal.SIGKILL)
     killed = time.monotonic()
@@ -130,9 +131,9 @@ def test_killed_worker_is_replaced_and_the_open_visitor_gets_the_next_push(one_w
 
     # The open page reconnects by itself and is given its state by the new worker.
     deadline = time.monotonic() + RECOVERY_S
-    while not (live - {0}) and time.monotonic() < deadline:
+    while not any(i >= sockets_before for i in live) and time.monotonic() < deadline:
         visitor.wait_for_timeout(100)
-    assert live - {0}, f"the visitor did not reconnect ({len(sockets)} websocket(s) opened)"
+    assert any(i >= sockets_before for i in live), f"the visitor did not reconnect ({len(sockets)} websocket(s))"
     print(f"visitor live again {time.monotonic() - killed:.2f} s after the kill")
 
     from statusapp.domain import incidents as incident_ops
@@ -224,7 +225,7 @@ def test_other_worker_keeps_serving_while_the_killed_one_is_replaced(two_worker_
     print(f"\n2 workers: {len(results)} polls ({len(during)} after the kill), {len(failed)} failed; "
           f"worker {victim} replaced by {after - {survivor}} after {replaced:.2f} s")
     assert not failed, failed[:5]
-    assert len(during) >= 20
+    assert len(during) >= 10, "too few polls after the kill to tell"
     assert survivor in after, "the healthy worker was stopped"
     time.sleep(1)
     assert server.worker_pids() == after and server.proc.poll() is None
