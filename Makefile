@@ -1,11 +1,15 @@
 # Two commands for a fresh machine (see README.md):
 #   make run   install everything, migrate, first admin + demo, serve http://localhost:3000
+#              (make run PORT=8080, or PORT in the environment, serves on another port)
 #   make test  install the same plus test tools, run the whole suite
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BUN_VERSION := 1.4.5
 BUN := .tools/node_modules/.bin/bun
+PORT ?= 3000
+# Links printed by bootstrap and in messages follow the port unless the public URL is set.
+export STATUSAPP_PUBLIC_URL ?= http://localhost:$(PORT)
 
 # Reflex here: use the bun from the npm registry, never download one; no telemetry/version probes.
 export PATH := $(CURDIR)/.tools/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
@@ -49,7 +53,7 @@ bootstrap: install
 	$(VENV)/bin/statusapp bootstrap
 
 run: bootstrap
-	reflex run --env prod
+	$(VENV)/bin/statusapp serve --port $(PORT)
 
 test: install-test
 	$(VENV)/bin/python -m pytest

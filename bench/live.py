@@ -3,7 +3,7 @@
 
     .venv/bin/python bench/live.py [--visitors N] [--quick] [--no-redis] [--no-browser]
 
-Starts the real app (`reflex run --env prod`, tests/support/appserver.py) on a throw-away
+Starts the real app (`statusapp serve`, tests/support/appserver.py) on a throw-away
 SQLite database, opens N simulated visitors of /status/demo plus one real Chromium tab, then
 commits changes THROUGH THE SERVER (an admin's websocket calls
 DashboardAdmin.set_manual_status, exactly as the dashboard's select does) and records when
@@ -177,8 +177,8 @@ def connections_per_process(pids: list[int], port: int) -> dict[int, int]:
 
 def foreign_load() -> list[str]:
     """Other app servers, test runs or browsers on this machine (not started by this benchmark):
-    they share the 2 cores, and a concurrent `reflex run` rebuilds the shared .web (with its own
-    port baked in) under our server's feet."""
+    they share the 2 cores, and a concurrent `reflex run` / `statusapp serve` in the same directory
+    rebuilds the shared .web (with its own port baked in) under our server's feet."""
     ours = set(process_tree(os.getpid()))
     pid = os.getppid()
     while pid > 1:  # and our parents (`timeout ... bench/live.py`)
@@ -195,7 +195,8 @@ def foreign_load() -> list[str]:
         with contextlib.suppress(OSError):
             with open(f"/proc/{entry}/cmdline", "rb") as f:
                 cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
-            if any(k in cmd for k in ("reflex run", "pytest", "bench/live.py", "chromium --type=renderer")):
+            if any(k in cmd for k in ("reflex run", "statusapp serve", "pytest", "bench/live.py",
+                                      "bench/faults.py", "chromium --type=renderer")):
                 found.append(f"{entry}: {cmd[:90]}")
     return found
 
@@ -641,7 +642,7 @@ def run_server_bench(args, names_: dict, *, label: str, n: int, redis_url: str, 
         others = foreign_load()
         if others:
             print(f"[{label}] WARNING: other servers/tests are running (figures unreliable; a concurrent "
-                  f"`reflex run` also rebuilds the shared .web):\n    " + "\n    ".join(others[:5]), flush=True)
+                  f"server in the same directory also rebuilds the shared .web):\n    " + "\n    ".join(others[:5]), flush=True)
         t = time.monotonic()
         try:
             server.start()

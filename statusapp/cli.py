@@ -1,4 +1,4 @@
-"""`statusapp` command: migrate, create-admin, demo, bootstrap (what `make run` calls first),
+"""`statusapp` command: migrate, create-admin, demo, bootstrap, serve (what `make run` calls),
 worker (the background jobs alone), api-key create (a REST API key for automation)."""
 
 from __future__ import annotations
@@ -134,6 +134,12 @@ def cmd_api_key_create(args) -> int:
     return 0
 
 
+def cmd_serve(args) -> int:
+    from statusapp.serve import serve
+
+    return serve(port=args.port, host=args.host, workers=args.workers, rebuild=args.rebuild)
+
+
 def _safe_url() -> str:
     url = get_settings().effective_database_url
     if "@" in url:
@@ -160,6 +166,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--name", required=True, help="what the key is for, e.g. 'deploy bot'")
     p.add_argument("--org", type=int, help="organization id (default: the first organization)")
     p.set_defaults(fn=cmd_api_key_create)
+    p = sub.add_parser("serve", help="build the frontend, then serve app and frontend on one port, "
+                       "replacing dead workers (run it in the app directory)")
+    p.add_argument("--port", type=int, help="default: $PORT, else Reflex's configured port, else 3000")
+    p.add_argument("--host", help="address to listen on (default: Reflex's backend_host, 0.0.0.0)")
+    p.add_argument("--workers", type=int, help="default: $GRANIAN_WORKERS, else 1 without Redis")
+    p.add_argument("--rebuild", action="store_true", help="build the frontend even when nothing changed")
+    p.set_defaults(fn=cmd_serve)
     args = parser.parse_args(argv)
     return args.fn(args)
 

@@ -1,4 +1,4 @@
-"""Browser tests: the real app in production mode (reflex run --env prod) driven by Debian
+"""Browser tests: the real app in production mode (`statusapp serve`) driven by Debian
 Chromium through Playwright. Skipped, with the reason printed, when Chromium is missing."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""Start the real app (reflex run --env prod) on a free port with its own database, for the
-browser tests and the benchmarks. Every wait is bounded."""
+"""Start the real app the production way (`statusapp serve`, what `make run` runs) on a free port
+with its own database, for the browser tests and the benchmarks. Every wait is bounded."""
 
 from __future__ import annotations
 
@@ -41,7 +41,8 @@ def free_port() -> int:
 
 
 class AppServer:
-    """`reflex run --env prod` in a subprocess; `url` once `start()` returns."""
+    """`statusapp serve` in a subprocess; `url` once `start()` returns. `proc.pid` is Granian's
+    main process; the workers are its children (`worker_pids()`)."""
 
     def __init__(self, *, database_url: str, data_dir: Path, redis_url: str = "", workers: int = 1,
                  log_path: Path | None = None, demo: bool = True, extra_env: dict[str, str] | None = None):
@@ -67,6 +68,8 @@ class AppServer:
             STATUSAPP_PUBLIC_URL=self.url,
             GRANIAN_WORKERS=str(self.workers),
             STATUSAPP_OPS_TOKEN=OPS_TOKEN,
+            GRANIAN_LOG_LEVEL="info",  # worker deaths and respawns in server.log
+            REFLEX_LOGLEVEL="warning",
         )
         env.update(self.extra_env)
         env.pop("REDIS_URL", None)
@@ -76,8 +79,8 @@ class AppServer:
         return env
 
     def _isolated_copy(self) -> Path:
-        """A private copy of the app to build and run: `reflex run` rewrites .web/ while it
-        starts, so two servers (tests, a benchmark, `make run`) must never share one."""
+        """A private copy of the app to build and run: the build rewrites .web/ (with the port
+        baked in), so two servers (tests, a benchmark, `make run`) must never share one."""
         workdir = self.data_dir / "app"
         if workdir.exists():
             shutil.rmtree(workdir)
@@ -98,8 +101,7 @@ class AppServer:
                        capture_output=True, timeout=120)
         self._log = open(self.log_path, "w")
         self.proc = subprocess.Popen(
-            ["reflex", "run", "--env", "prod", "--single-port", "--backend-port", str(self.port),
-             "--frontend-port", str(self.port), "--loglevel", "warning"],
+            [str(ROOT / ".venv" / "bin" / "statusapp"), "serve", "--port", str(self.port)],
             cwd=workdir, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
         )
         deadline = time.monotonic() + timeout
@@ -115,6 +117,21 @@ class AppServer:
             time.sleep(0.5)
         self.stop()
         raise TimeoutError(f"app did not answer within {timeout}s; see {self.log_path}")
+
+    def worker_pids(self) -> set[int]:
+        """Granian's worker processes: the live children of the server process (from /proc)."""
+        pids = set()
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rpartition(")")[2].split()
+            except OSError:
+                continue
+            if int(fields[1]) == self.proc.pid and fields[0] not in ("Z", "X"):
+                pids.add(int(entry))
+        return pids
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
