@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Fault benchmark: how long the app takes to serve again after a fault.
 
-    .venv/bin/python bench/faults.py [--fault worker] [--quick] [--reps N] [--no-redis]
+    .venv/bin/python bench/faults.py [--fault worker|database] [--quick] [--reps N] [--no-redis] [--outage-s S]
 
 Each fault is one scenario in FAULTS (a function that starts its own servers, injects the
 fault several times and returns its RESULT fields); `--fault` picks them (default: all).
@@ -19,9 +19,16 @@ SQLite database):
   counts failed polls from the kill until 1 s after the replacement serves, and the time until
   the replacement serves (Granian logs "Started worker-N" once its lifespan start-up is done).
 
+database: PostgreSQL cut off for a few seconds by a TCP proxy on loopback between the app and
+the server (a throw-away database; the shared server is never touched), then restored: the time
+from the restore to /readyz answering 200 and to the first admin change (the dashboard's manual
+status handler over the admin's websocket, which stayed open through the outage) that is saved,
+read back from the database directly. A change tried during the outage must not be saved.
+
 The last line printed is machine-readable:
     RESULT worker_restart_s=<p50> worker_restart_max_s=<max> ping_restart_s=<p50>
            crashloop_restart_s=<s> redis_failed_requests=<n> redis_worker_replaced_s=<p50>
+           db_admin_change_s=<p50> db_admin_change_max_s=<max> db_ready_s=<p50>
 """
 
 from __future__ import annotations
@@ -247,8 +254,146 @@ def fault_worker(args: argparse.Namespace) -> dict[str, object]:
     return r
 
 
+# ---- database: an outage of PostgreSQL, through a TCP proxy on loopback -------------------------
+class AdminSocket:
+    """An admin's console websocket (the session cookie in its handshake), kept open through
+    the outage, which calls the dashboard's manual-status handler as the select does."""
+
+    def __init__(self, url: str, cookie: str) -> None:
+        import asyncio
+        import uuid
+
+        import socketio
+
+        self.url, self.cookie = url, cookie
+        self.loop = asyncio.new_event_loop()
+        threading.Thread(target=self.loop.run_forever, daemon=True).start()
+        self.client = socketio.AsyncClient(reconnection=True)
+        self.replies = asyncio.Queue()
+        self.client.on("event", lambda data: self.replies.put_nowait(data), namespace="/_event")
+        self._run(self.client.connect(f"{url}?token={uuid.uuid4()}", socketio_path="/_event", namespaces=["/_event"],
+                                      transports=["websocket"], headers={"Cookie": cookie, "Origin": url},
+                                      wait_timeout=10))
+
+    def _run(self, coro, timeout: float = 30):
+        import asyncio
+
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def set_status(self, handler: str, service_id: int, status: str) -> None:
+        """Send the event and wait (bounded) for the server's answer to it."""
+        import asyncio
+
+        async def go() -> None:
+            while not self.replies.empty():
+                self.replies.get_nowait()
+            await self.client.emit("event", {"name": handler, "payload": {"service_id": service_id, "status": status},
+                                             "router_data": {"pathname": "/admin", "asPath": "/admin"}},
+                                   namespace="/_event")
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self.replies.get(), 10)
+
+        self._run(go())
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self._run(self.client.disconnect(), timeout=10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+
+
+def fault_database(args: argparse.Namespace) -> dict[str, object]:
+    """PostgreSQL cut for `--outage-s` seconds between the app and the server (the proxy drops
+    every connection and refuses new ones), then restored: time from the restore to /readyz
+    answering 200 and to the first admin change that is saved (read back from the database
+    directly), `reps` times."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from statusapp.ui.admin.dashboard import DashboardAdmin
+    from tests.support.appserver import ADMIN_EMAIL, ADMIN_PASSWORD
+    from tests.support.pg import PostgresUnavailable, throwaway_database
+    from tests.support.tcp_proxy import TcpProxy
+
+    reps = args.reps or (5 if args.quick else 20)
+    label = "database"
+    handler = DashboardAdmin.get_full_name() + ".set_manual_status"
+    try:
+        db_cm = throwaway_database("statusapp_faults")
+        direct_url = db_cm.__enter__()
+    except PostgresUnavailable as exc:
+        log(label, f"skipped: {exc}")
+        return {}
+    try:
+        url = make_url(direct_url)
+        with TcpProxy(url.host or "127.0.0.1", url.port or 5432) as proxy, \
+                tempfile.TemporaryDirectory(prefix="statusapp-faults-") as tmp:
+            proxied = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+            server = AppServer(database_url=proxied, data_dir=Path(tmp))
+            server.start()
+            engine = create_engine(direct_url)
+            try:
+                r = httpx.post(server.url + "/auth/login", data={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD},
+                               headers={"Origin": server.url}, follow_redirects=False, timeout=30)
+                admin = AdminSocket(server.url, f"statusapp_session={r.cookies['statusapp_session']}")
+                with engine.connect() as c:
+                    service_id = c.execute(text("SELECT id FROM service WHERE slug = 'api'")).scalar()
+
+                def status() -> str:
+                    with engine.connect() as c:
+                        return c.execute(text("SELECT manual_status FROM service WHERE id = :i"), {"i": service_id}).scalar()
+
+                change_s, ready_s = [], []
+                statuses = ["degraded_performance", "operational"]
+                for i in range(reps):
+                    want = statuses[i % 2]
+                    proxy.cut()
+                    time.sleep(args.outage_s)
+                    admin.set_status(handler, service_id, want)  # refused: "Database unavailable"
+                    assert status() != want, "a change was saved during the outage"
+                    proxy.restore()
+                    t0 = time.monotonic()
+                    ready = None
+                    while time.monotonic() - t0 < GIVE_UP_S:
+                        if ready is None:
+                            with contextlib.suppress(httpx.HTTPError):
+                                if httpx.get(server.url + "/readyz", timeout=5).status_code == 200:
+                                    ready = time.monotonic() - t0
+                        admin.set_status(handler, service_id, want)
+                        if status() == want:
+                            break
+                        time.sleep(POLL_S * 5)
+                    else:
+                        raise RuntimeError("no admin change saved within a minute of the database's return")
+                    change_s.append(time.monotonic() - t0)
+                    ready_s.append(ready if ready is not None else change_s[-1])
+                    log(label, f"outage {i + 1}/{reps} ({args.outage_s:.0f} s): /readyz 200 after {ready_s[-1]:.2f} s, "
+                               f"first saved admin change after {change_s[-1]:.2f} s")
+                admin.close()
+                text_log = server.log_path.read_text(errors="replace")
+                log(label, f"server log: {text_log.count('database unreachable')} 'database unreachable' lines, "
+                           f"{text_log.count('Traceback')} tracebacks")
+                if "Traceback" in text_log:
+                    at = text_log.index("Traceback")
+                    log(label, "first traceback:\n" + text_log[max(0, at - 300):at + 2500])
+            finally:
+                engine.dispose()
+                server.stop()
+    finally:
+        db_cm.__exit__(None, None, None)
+    r = {
+        "db_admin_change_s": round(statistics.median(change_s), 2),
+        "db_admin_change_max_s": round(max(change_s), 2),
+        "db_ready_s": round(statistics.median(ready_s), 2),
+    }
+    print(f"\n== database: {reps} outages of {args.outage_s:.0f} s: first saved admin change after p50 "
+          f"{r['db_admin_change_s']} s (max {r['db_admin_change_max_s']} s); /readyz 200 after p50 {r['db_ready_s']} s\n",
+          flush=True)
+    return r
+
+
 FAULTS: dict[str, Callable[[argparse.Namespace], dict[str, object]]] = {
     "worker": fault_worker,
+    "database": fault_database,
 }
 
 
@@ -259,6 +404,7 @@ def main() -> int:
     ap.add_argument("--reps", type=int, help="repetitions per case (default 20; 5 with --quick)")
     ap.add_argument("--no-redis", action="store_true", help="skip the 2-worker Redis cases")
     ap.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
+    ap.add_argument("--outage-s", type=float, default=5.0, help="length of each database outage")
     args = ap.parse_args()
     started = time.monotonic()
     result: dict[str, object] = {}

@@ -168,7 +168,18 @@ class LiveHub:
         self.refresher.mark_dirty(organization_id, event_ids, publish=False)
 
     async def _rebuild(self, organization_id: int, event_ids: list[int], publish: bool) -> None:
-        update = await asyncio.to_thread(build_org_update, organization_id)
+        try:
+            update = await asyncio.to_thread(build_org_update, organization_id)
+        except Exception as exc:
+            if not is_outage(exc):
+                raise
+            # Pages keep their last view and say so; every cached organization is rebuilt when
+            # the database answers again (set_database_reachable).
+            if not self.paused:
+                log.warning("live refresh paused: database unreachable (%s)", type(exc).__name__)
+            await self.set_database_reachable(False)
+            return
+        await self.set_database_reachable(True)
         # Every worker learns these outbox rows are pushed: its watcher skips them.
         update["event_ids"] = event_ids
         if publish:
