@@ -24,10 +24,20 @@ ADMIN_PAGES = "/admin/pages"
 ADMIN_SERVICES = "/admin/services"
 ADMIN_INCIDENTS = "/admin/incidents"
 ADMIN_INCIDENT = "/admin/incidents/[incident_id]"
+ADMIN_SUBSCRIBERS = "/admin/subscribers"
+ADMIN_NOTIFICATIONS = "/admin/notifications"
+ADMIN_MAILBOX = "/admin/mailbox"
+ADMIN_CHANNELS = "/admin/channels"
 
 # Served by statusapp.web (FastAPI), not by Reflex.
 AUTH_LOGIN = "/auth/login"
 AUTH_LOGOUT = "/auth/logout"
+ADMIN_SUBSCRIBERS_CSV = "/admin/subscribers.csv"  # ?page_id=<id>: the export, streamed
+# Links in subscribers' emails (GET shows a page, POST does it; the token is the credential).
+SUBSCRIPTION_CONFIRM = "/subscription/confirm"
+SUBSCRIPTION_MANAGE = "/subscription/manage"
+SUBSCRIPTION_UNSUBSCRIBE = "/subscription/unsubscribe"  # also RFC 8058's one-click POST
+HOOKS_RESEND = "/hooks/resend"  # Resend's bounce and complaint webhooks
 
 STATUS_PREFIX = "status"
 ADMIN_PREFIX = "admin"
@@ -63,6 +73,26 @@ def incident_path(slug: Any, incident_id: Any) -> Any:
 
 def admin_incident_path(incident_id: Any) -> Any:
     return ADMIN_INCIDENTS + "/" + _text(incident_id)
+
+
+def _with_token(path: str, token: str) -> str:
+    return path + "?" + urllib.parse.urlencode({"token": token})
+
+
+def confirm_path(token: str) -> str:
+    return _with_token(SUBSCRIPTION_CONFIRM, token)
+
+
+def manage_path(token: str) -> str:
+    return _with_token(SUBSCRIPTION_MANAGE, token)
+
+
+def unsubscribe_path(token: str) -> str:
+    return _with_token(SUBSCRIPTION_UNSUBSCRIBE, token)
+
+
+def subscribers_csv_path(page_id: Any) -> Any:
+    return ADMIN_SUBSCRIBERS_CSV + "?page_id=" + _text(page_id)
 
 
 # ---- parsing -----------------------------------------------------------------------------

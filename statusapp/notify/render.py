@@ -23,11 +23,10 @@ from typing import NamedTuple
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from statusapp.enums import IncidentStatus, ServiceStatus
+from statusapp.enums import IncidentStatus, MaintenanceStatus, ServiceStatus
 from statusapp.notify.message import (
     MAINTENANCE_COLOR,
     MAINTENANCE_IMPACT,
-    MaintenanceStatus,
     Notice,
 )
 
