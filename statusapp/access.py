@@ -44,3 +44,12 @@ def session_user(token: str | None) -> auth.SessionUser | None:
 
 def actor_for(user: auth.SessionUser) -> Actor:
     return Actor(user.organization_id, user.user_id, ChangeCause.manual)
+
+
+def visitor_address(peer: str | None) -> str:
+    """The client address rate limits count a visitor by (public subscribe form, links).
+
+    The connection's peer for now: behind a reverse proxy every visitor shares the proxy's
+    address, so the per-IP limit then counts them together. The one place to plug in a
+    trusted-proxies rule (X-Forwarded-For from known proxies only)."""
+    return (peer or "")[:64]

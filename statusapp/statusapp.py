@@ -19,6 +19,7 @@ from statusapp.ui.admin.services import services_page
 from statusapp.ui.admin.state import AdminState
 from statusapp.ui.public import PAGE_TARGET, add_public_pages
 from statusapp.web import api
+from statusapp.web_subscriptions import router as subscription_routes
 
 logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 logging.getLogger("alembic").setLevel(logging.WARNING)
@@ -33,6 +34,7 @@ async def migrate_on_start():
     yield
 
 
+api.include_router(subscription_routes)
 app = rx.App(
     api_transformer=api,
     head_components=[rx.el.link(rel="icon", href="/favicon.svg", type="image/svg+xml")],

@@ -233,6 +233,7 @@ class Confirmed:
     """What the confirmation page says: which page, how, and (first time only) the webhook's
     signing secret, which is never shown again."""
 
+    subscriber_id: int
     page_id: int
     kind: str
     address: str
@@ -246,7 +247,7 @@ def confirm(*, token: str) -> Confirmed:
         sub = _by_token(uow.session, token, tokens.CONFIRM)
         status = SubscriberStatus(sub.status)
         if status == SubscriberStatus.confirmed:
-            return Confirmed(sub.page_id, sub.kind, sub.address, newly=False)
+            return Confirmed(sub.id, sub.page_id, sub.kind, sub.address, newly=False)
         if status != SubscriberStatus.pending:
             raise ValidationError.one("token", "This subscription has ended. Subscribe again on the status page.")
         sub.status = SubscriberStatus.confirmed.value
@@ -254,7 +255,7 @@ def confirm(*, token: str) -> Confirmed:
         sub.failure_count = 0
         uow.session.add(sub)
         uow.announce(sub.organization_id, SubscriberConfirmed(subscriber_id=sub.id, page_id=sub.page_id))
-        return Confirmed(sub.page_id, sub.kind, sub.address, newly=True,
+        return Confirmed(sub.id, sub.page_id, sub.kind, sub.address, newly=True,
                          secret=sub.secret if sub.kind == SubscriberKind.webhook.value else "")
 
 

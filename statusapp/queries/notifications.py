@@ -546,10 +546,10 @@ def confirm_target(token: str) -> tuple[str, str, str]:
         return page.name, page.brand_color, sub.contact_email or sub.address
 
 
-def page_link(page_id: int) -> tuple[str, str]:
-    """(name, public URL) of a page (the confirmation page's "back to" link)."""
+def page_link(page_id: int) -> tuple[str, str, str]:
+    """(name, public URL, brand colour) of a page (the confirmation page's "back to" link)."""
     with session_scope() as session:
         page = session.get(StatusPage, page_id)
         if page is None:
-            return "", ""
-        return page.name, absolute(routes.page_path(page.slug))
+            return "", "", ""
+        return page.name, absolute(routes.page_path(page.slug)), page.brand_color
