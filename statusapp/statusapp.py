@@ -16,6 +16,10 @@ from statusapp.ui.admin.incidents import incidents_page
 from statusapp.ui.admin.login import login_page
 from statusapp.ui.admin.pages import pages_page
 from statusapp.ui.admin.services import services_page
+from statusapp.ui.admin.channels import ChannelsAdmin, channels_page
+from statusapp.ui.admin.mailbox import MailboxAdmin, mailbox_page
+from statusapp.ui.admin.notifications import NotificationsAdmin, notifications_page
+from statusapp.ui.admin.subscribers import SubscribersAdmin, subscribers_page
 from statusapp.ui.admin.state import AdminState
 from statusapp.ui.public import PAGE_TARGET, add_public_pages
 from statusapp.web import api
@@ -51,3 +55,11 @@ app.add_page(incidents_page, route=routes.ADMIN_INCIDENTS, on_load=AdminState.op
 app.add_page(detail_page, route=routes.ADMIN_INCIDENT, on_load=IncidentDetailAdmin.open_incident, title="Incident · statusapp")
 app.add_page(services_page, route=routes.ADMIN_SERVICES, on_load=AdminState.open_console, title="Services · statusapp")
 app.add_page(pages_page, route=routes.ADMIN_PAGES, on_load=AdminState.open_console, title="Status pages · statusapp")
+app.add_page(subscribers_page, route=routes.ADMIN_SUBSCRIBERS, on_load=[AdminState.open_console, SubscribersAdmin.load],
+             title="Subscribers · statusapp")
+app.add_page(notifications_page, route=routes.ADMIN_NOTIFICATIONS,
+             on_load=[AdminState.open_console, NotificationsAdmin.load], title="Notifications · statusapp")
+app.add_page(channels_page, route=routes.ADMIN_CHANNELS, on_load=[AdminState.open_console, ChannelsAdmin.load],
+             title="Channels · statusapp")
+app.add_page(mailbox_page, route=routes.ADMIN_MAILBOX, on_load=[AdminState.open_console, MailboxAdmin.load],
+             title="Dev mailbox · statusapp")

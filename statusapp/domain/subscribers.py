@@ -162,14 +162,17 @@ def new_secret() -> str:
 # --------------------------------------------------------------------------- public operations
 
 
-def subscribe(*, page_id: Any, email: str, service_ids: Iterable[Any] | None = None, webhook_url: str = "",
-              client_ip: str = "") -> None:
+def subscribe(*, page_id: Any, email: str, service_ids: Iterable[Any] | None = None, all_services: bool = True,
+              webhook_url: str = "", client_ip: str = "") -> None:
     """Ask for a subscription to a public page: by email, or (with `webhook_url`) a webhook
-    whose confirmation and manage links go to `email`. Returns nothing a caller could tell
-    apart; raises ValidationError for bad input or too many requests from `client_ip`."""
+    whose confirmation and manage links go to `email`; every service of the page, or (with
+    `all_services` False) the chosen ones. Returns nothing a caller could tell apart; raises
+    ValidationError for bad input or too many requests from `client_ip`."""
+    if not all_services and not list(service_ids or []):
+        raise ValidationError.one("services", CHOOSE_ONE)
     for attempt in range(2):  # a concurrent twin may create the same subscriber first
         try:
-            return _subscribe(page_id, email, service_ids, webhook_url, client_ip)
+            return _subscribe(page_id, email, [] if all_services else service_ids, webhook_url, client_ip)
         except IntegrityError:
             if attempt:
                 raise

@@ -68,7 +68,7 @@ def test_the_answer_is_the_same_for_a_subscribed_address_and_its_choice_is_kept(
     import_confirmed(org, page.id, [f"{ADDRESS},acme-api"])
     before = subscriber(ADDRESS)
     # Someone else asks for the same address with another choice: same (empty) answer ...
-    assert subscribe(page, ADDRESS, service_ids=[svc["web"].id]) is None
+    assert subscribe(page, ADDRESS, all_services=False, service_ids=[svc["web"].id]) is None
     after = subscriber(ADDRESS)
     assert (after.status, after.all_services) == ("confirmed", False)
     assert after.id == before.id
@@ -119,8 +119,17 @@ def test_bad_input_gets_a_message_by_the_field_and_writes_nothing(org, row_count
     expect_invalid(row_counts, "webhook_url", subscribers.subscribe, page_id=page.id, email=ADDRESS,
                    webhook_url="javascript:alert(1)")
     expect_invalid(row_counts, "services", subscribers.subscribe, page_id=page.id, email=ADDRESS,
-                   service_ids=[other["db"].id])
-    expect_invalid(row_counts, "services", subscribers.subscribe, page_id=page.id, email=ADDRESS, service_ids=["x"])
+                   all_services=False, service_ids=[other["db"].id])
+    expect_invalid(row_counts, "services", subscribers.subscribe, page_id=page.id, email=ADDRESS,
+                   all_services=False, service_ids=["x"])
+    expect_invalid(row_counts, "services", subscribers.subscribe, page_id=page.id, email=ADDRESS,
+                   all_services=False, service_ids=[])
+
+
+def test_a_chosen_set_of_services_is_kept(org):
+    page, svc = make_page(org)
+    subscribe(page, all_services=False, service_ids=[svc["api"].id, str(svc["api"].id)])
+    assert subscriber(ADDRESS).all_services is False and count(SubscriberService) == 1
 
 
 def test_private_and_unknown_pages_cannot_be_subscribed_to(org):

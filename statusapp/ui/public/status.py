@@ -9,6 +9,7 @@ from statusapp.live import ViewTarget, hub
 from statusapp.queries.public import PageView
 from statusapp.ui.components import card, status_badge
 from statusapp.ui.public.common import incident_card, not_found, page_title_bar, shell
+from statusapp.ui.public.subscribe import subscribe_box
 
 
 class PublicPageState(rx.State):
@@ -131,6 +132,7 @@ def page_body(view) -> rx.Component:
         incident_list("Active incidents", view.incidents, view, "active-incidents"),
         rx.vstack(rx.foreach(view.groups, group_block), width="100%", spacing="3", id="services"),
         incident_list("Resolved in the last 7 days", view.recent, view, "recent-incidents"),
+        subscribe_box(view),
         rx.hstack(
             rx.link("Incident history", href=routes.history_path(view.slug)),
             rx.text("Times in ", view.time_zone, size="1", color_scheme="gray"),
