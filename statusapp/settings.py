@@ -80,21 +80,27 @@ class Settings(BaseSettings):
         if self.secret_key:
             return self.secret_key
         path = self.data_dir / "secret_key"
+        if path in _file_secrets:  # every link of a 100,000-email fan-out is signed with it
+            return _file_secrets[path]
         try:
             key = path.read_text().strip()
-            if key:
-                return key
         except FileNotFoundError:
-            pass
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        key = secrets.token_urlsafe(48)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            return _read_when_written(path)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(key)
+            key = ""
+        if not key:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            key = secrets.token_urlsafe(48)
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:
+                key = _read_when_written(path)
+            else:
+                with os.fdopen(fd, "w") as fh:
+                    fh.write(key)
+        _file_secrets[path] = key
         return key
+
+
+_file_secrets: dict[Path, str] = {}
 
 
 def _read_when_written(path: Path) -> str:

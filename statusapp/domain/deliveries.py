@@ -30,7 +30,7 @@ import hashlib
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, literal, or_, update
+from sqlalchemy import and_, bindparam, delete, exists, literal, or_, update
 from sqlmodel import select
 
 from statusapp.db import session_scope
@@ -246,9 +246,9 @@ def claim_batch(kinds: Sequence[str], *, limit: int, lease_seconds: float, now: 
                           .order_by(Delivery.id).with_for_update()).all()
             if rows:
                 attempt = max(r.attempts for r in rows) + 1
-                for r in rows:
-                    r.status, r.claimed_until, r.attempts = DeliveryStatus.sending.value, until, attempt
-                    s.add(r)
+                s.exec(update(Delivery).where(Delivery.id.in_([r.id for r in rows])).values(
+                    status=DeliveryStatus.sending.value, claimed_until=until, attempts=attempt),
+                    execution_options={"synchronize_session": False})
                 return _batch(s, key, attempt, rows)
         # 2. New rows: the oldest pending notification of these kinds. Rows whose subscriber
         # left since the event are skipped, and the next ones taken.
@@ -269,20 +269,18 @@ def claim_batch(kinds: Sequence[str], *, limit: int, lease_seconds: float, now: 
             states = dict(s.exec(select(Subscriber.id, Subscriber.status).where(
                 Subscriber.id.in_([r.subscriber_id for r in rows if r.subscriber_id is not None]))).all())
             needed = _NEEDS_STATUS.get(note.kind, ())
-            keep = []
-            for r in rows:
-                if states.get(r.subscriber_id) in needed:
-                    keep.append(r)
-                else:  # unsubscribed, removed or quarantined since the event
-                    r.status, r.last_error = DeliveryStatus.skipped.value, "the subscriber left before it was sent"
-                    s.add(r)
-            s.flush()
+            keep = [r for r in rows if states.get(r.subscriber_id) in needed]
+            left = [r.id for r in rows if states.get(r.subscriber_id) not in needed]
+            if left:  # unsubscribed, removed or quarantined since the event
+                s.exec(update(Delivery).where(Delivery.id.in_(left)).values(
+                    status=DeliveryStatus.skipped.value, last_error="the subscriber left before it was sent"),
+                    execution_options={"synchronize_session": False})
             if not keep:
                 continue
             key = batch_key(note, [r.id for r in keep])
-            for r in keep:
-                r.status, r.claimed_until, r.attempts, r.batch_key = DeliveryStatus.sending.value, until, 1, key
-                s.add(r)
+            s.exec(update(Delivery).where(Delivery.id.in_([r.id for r in keep])).values(
+                status=DeliveryStatus.sending.value, claimed_until=until, attempts=1, batch_key=key),
+                execution_options={"synchronize_session": False})
             return _batch(s, key, 1, keep, note)
         return None
 
@@ -332,24 +330,35 @@ def record_outcomes(batch: Batch, outcomes: Sequence[Outcome], *, now: dt.dateti
 
 
 def _record(s, batch: Batch, outcomes: Sequence[Outcome], now: dt.datetime) -> int:
+    """One executemany per kind of outcome (a batch is usually 100 rows all sent)."""
     table = Delivery.__table__
+    ours = [table.c.id == bindparam("row_id"), table.c.batch_key == batch.key,
+            table.c.status == DeliveryStatus.sending.value, table.c.attempts == batch.attempt]
     done = 0
+    sent = [o for o in outcomes if o.status == DeliveryStatus.sent]
+    if sent:
+        result = s.execute(
+            table.update().where(*ours).values(status=DeliveryStatus.sent.value, claimed_until=None, sent_at=now,
+                                               provider_id=bindparam("provider"), last_error=bindparam("note")),
+            [{"row_id": o.delivery_id, "provider": (o.provider_id or "")[:100], "note": o.error[:500]} for o in sent],
+        )
+        done += _rowcount(result, len(sent))
     for o in outcomes:
-        values: dict[str, Any] = {"status": o.status.value, "claimed_until": None, "last_error": o.error[:500]}
         if o.status == DeliveryStatus.sent:
-            values.update(sent_at=now, provider_id=(o.provider_id or "")[:100])
+            continue
+        values: dict[str, Any] = {"status": o.status.value, "claimed_until": None, "last_error": o.error[:500]}
         if o.status == DeliveryStatus.retrying:
             values["next_attempt_at"] = o.retry_at or now
-        result = s.execute(
-            table.update()
-            .where(table.c.id == o.delivery_id, table.c.batch_key == batch.key,
-                   table.c.status == DeliveryStatus.sending.value, table.c.attempts == batch.attempt)
-            .values(**values)
-        )
+        result = s.execute(table.update().where(*ours).values(**values), {"row_id": o.delivery_id})
         done += result.rowcount or 0
         if result.rowcount and o.status == DeliveryStatus.failed and o.subscriber_id is not None:
             _count_failure(s, o.subscriber_id, o.error)
     return done
+
+
+def _rowcount(result, expected: int) -> int:
+    """Rows an executemany updated (-1 when the driver cannot tell: then count them again)."""
+    return result.rowcount if result.rowcount is not None and result.rowcount >= 0 else expected
 
 
 def _count_failure(s, subscriber_id: int, error: str) -> None:

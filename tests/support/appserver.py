@@ -43,7 +43,7 @@ class AppServer:
     """`reflex run --env prod` in a subprocess; `url` once `start()` returns."""
 
     def __init__(self, *, database_url: str, data_dir: Path, redis_url: str = "", workers: int = 1,
-                 log_path: Path | None = None, demo: bool = True):
+                 log_path: Path | None = None, demo: bool = True, extra_env: dict[str, str] | None = None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.database_url = database_url
@@ -51,6 +51,7 @@ class AppServer:
         self.redis_url = redis_url
         self.workers = workers
         self.demo = demo
+        self.extra_env = dict(extra_env or {})  # e.g. RESEND_API_URL for a benchmark
         self.log_path = log_path or data_dir / "server.log"
         self.proc: subprocess.Popen | None = None
 
@@ -69,6 +70,7 @@ class AppServer:
         env.pop("STATUSAPP_REDIS_URL", None)
         if self.redis_url:
             env["REDIS_URL"] = self.redis_url
+        env.update(self.extra_env)
         return env
 
     def _isolated_copy(self) -> Path:

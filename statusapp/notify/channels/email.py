@@ -39,6 +39,7 @@ Each email carries RFC 8058 one-click unsubscribe headers:
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import threading
 from collections.abc import Mapping, Sequence
@@ -100,6 +101,7 @@ def configure_resend(*, api_key: str, api_url: str | None = None, timeout_s: flo
     return resend.api_url
 
 
+@functools.lru_cache(maxsize=64)
 def display_sender(sender: str, page_name: str) -> str:
     """`sender` as is when it has a display name, else "<page name> <address>" (quoted, one line)."""
     name, address = parseaddr(sender)
