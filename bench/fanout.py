@@ -2,7 +2,7 @@
 """Fan-out benchmark: one incident update to 100,000 email subscribers, while visitors watch.
 
     .venv/bin/python bench/fanout.py [--subscribers N] [--quick] [--visitors V] [--pg]
-                                     [--concurrency C] [--changes K]
+                                     [--concurrency C] [--changes K] [--worker]
 
 Starts a fake Resend server (tests/support/fake_resend.py: loopback, Resend's batch API,
 idempotency) in this process and the real app (`reflex run --env prod`, 1 worker, its jobs
@@ -14,6 +14,9 @@ would) and the clock runs until the fake server has accepted every email. Meanwh
 changes a service's status every second through the server, and each change's arrival at the
 visitors is timed: the live push p95 while the fan-out runs (and before it, for comparison).
 The server's RSS (its process tree, from /proc) is sampled every 0.2 s.
+
+With --worker the jobs (the sender) run in a separate `statusapp worker` process and the web
+app only serves (STATUSAPP_JOBS_IN_APP=0), the deployment for large subscriber lists.
 
 The raw rate is the fake server's own: batch calls of 100 emails per second over one
 keep-alive connection with no SDK (`measure_raw_rate`), measured first in this process.
@@ -32,6 +35,7 @@ import asyncio
 import contextlib
 import gc
 import os
+import subprocess
 import sys
 import tempfile
 import threading
@@ -63,10 +67,10 @@ FANOUT_LIMIT_S = 600.0
 
 
 class RssSampler:
-    """Peak RSS of the server's process tree, sampled in a thread."""
+    """Peak RSS of the server's process trees (the app, and the worker if any), sampled in a thread."""
 
-    def __init__(self, root_pid: int, every: float = 0.2) -> None:
-        self.root_pid = root_pid
+    def __init__(self, root_pids: list[int], every: float = 0.2) -> None:
+        self.root_pids = root_pids
         self.every = every
         self.peak_kb = 0
         self.samples: list[tuple[float, int]] = []
@@ -75,7 +79,7 @@ class RssSampler:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            kb = rss_kb(process_tree(self.root_pid))
+            kb = rss_kb([pid for root in self.root_pids for pid in process_tree(root)])
             self.samples.append((time.monotonic(), kb))
             self.peak_kb = max(self.peak_kb, kb)
             self._stop.wait(self.every)
@@ -142,7 +146,7 @@ async def one_change(bench: Bench, admin, service_id: int, idx: int, status: str
     return out
 
 
-async def run(args, server: AppServer, fake: FakeResend, n: int, target_service: int) -> dict:
+async def run(args, server: AppServer, fake: FakeResend, n: int, target_service: int, roots: list[int]) -> dict:
     bench = Bench(server, names(), browser_wanted=False, label="fanout")
     report: dict = {}
     connector = aiohttp.TCPConnector(limit=0)
@@ -164,10 +168,9 @@ async def run(args, server: AppServer, fake: FakeResend, n: int, target_service:
             await asyncio.sleep(0.5)
         bench.log(f"live push before the fan-out: p50 {pct(base, 50):.0f} ms, p95 {pct(base, 95):.0f} ms "
                   f"({len(base)} deliveries)")
-        pids = process_tree(server.proc.pid)
-        rss_before = rss_kb(pids)
+        rss_before = rss_kb([pid for root in roots for pid in process_tree(root)])
         during: list[float] = []
-        with RssSampler(server.proc.pid) as rss:
+        with RssSampler(roots) as rss:
             t0 = time.monotonic()
             await asyncio.to_thread(declare, target_service)
             t_commit = time.monotonic()
@@ -196,7 +199,8 @@ async def run(args, server: AppServer, fake: FakeResend, n: int, target_service:
                   f"{fake.batch_calls} batch calls, {fake.replays} replays")
         bench.log(f"live push during the fan-out: {len(during)} deliveries over {i} changes, "
                   f"p50 {pct(during, 50):.0f} ms, p95 {pct(during, 95):.0f} ms, max {max(during, default=0):.0f} ms")
-        bench.log(f"server RSS: {rss_before / 1024:.0f} MiB before, peak {rss.peak_kb / 1024:.0f} MiB during")
+        bench.log(f"server RSS (app{' + worker' if args.worker else ''}): {rss_before / 1024:.0f} MiB before, "
+                  f"peak {rss.peak_kb / 1024:.0f} MiB during")
         report.update(elapsed=elapsed, first_call=(first_call or t_done) - t_commit, calls=fake.batch_calls,
                       replays=fake.replays, base_p95=pct(base, 95), live_p50=pct(during, 50),
                       live_p95=pct(during, 95), live_max=max(during, default=float("nan")), changes=i,
@@ -214,6 +218,7 @@ def main() -> int:
     parser.add_argument("--changes", type=int, default=4, help="status changes timed before the fan-out")
     parser.add_argument("--concurrency", type=int, default=4, help="STATUSAPP_EMAIL_CONCURRENCY")
     parser.add_argument("--pg", action="store_true", help="PostgreSQL (STATUSAPP_TEST_PG_URL) instead of SQLite")
+    parser.add_argument("--worker", action="store_true", help="the sender in `statusapp worker`, not in the app")
     args = parser.parse_args()
     n = 10_000 if args.quick else args.subscribers
     if args.quick:
@@ -238,12 +243,18 @@ def main() -> int:
         server = AppServer(database_url=url, data_dir=tmp, extra_env={
             "RESEND_API_KEY": "re_bench", "RESEND_API_URL": fake.url, "STATUSAPP_RESEND_MAX_RPS": "0",
             "STATUSAPP_EMAIL_CONCURRENCY": str(args.concurrency), "STATUSAPP_EMAIL_FROM": "status@example.com",
+            "STATUSAPP_JOBS_IN_APP": "0" if args.worker else "1",
         })
         t = time.monotonic()
         server.start()
         stack.callback(server.stop)
-        print(f"app started in {time.monotonic() - t:.1f} s at {server.url} ({'PostgreSQL' if args.pg else 'SQLite'})",
-              flush=True)
+        if args.worker:
+            worker_log = open(tmp / "worker.log", "w")
+            worker = subprocess.Popen([str(ROOT / ".venv" / "bin" / "statusapp"), "worker"], env=server.env(),
+                                      cwd=tmp / "app", stdout=worker_log, stderr=subprocess.STDOUT)
+            stack.callback(lambda: (worker.terminate(), worker.wait(20), worker_log.close()))
+        print(f"app started in {time.monotonic() - t:.1f} s at {server.url} ({'PostgreSQL' if args.pg else 'SQLite'}; "
+              f"sender {'in `statusapp worker`' if args.worker else 'inside the app'})", flush=True)
         # This process writes the subscribers and the incident to the server's database.
         os.environ["STATUSAPP_DATABASE_URL"] = url
         os.environ["STATUSAPP_DATA_DIR"] = str(tmp)  # the server's secret key: the same links
@@ -252,10 +263,18 @@ def main() -> int:
         get_settings.cache_clear()
         seconds, _page_id, target = seed(n)
         print(f"imported {n} confirmed subscribers in {seconds:.1f} s", flush=True)
-        report = asyncio.run(run(args, server, fake, n, target))
-        log = (tmp / "server.log").read_text(errors="replace")
-        if "Traceback" in log:
-            print("server log has tracebacks; last lines:\n" + log[-2500:], flush=True)
+        try:
+            roots = [server.proc.pid] + ([worker.pid] if args.worker else [])
+            report = asyncio.run(run(args, server, fake, n, target, roots))
+        finally:
+            log = (tmp / "server.log").read_text(errors="replace")
+            if args.worker:
+                log += (tmp / "worker.log").read_text(errors="replace")
+            for line in log.splitlines():
+                if "sender:" in line:
+                    print("server: " + line.strip(), flush=True)
+            if "Traceback" in log:
+                print("server log has tracebacks; last lines:\n" + log[-4000:], flush=True)
     per_100k = report["elapsed"] * 100_000 / n
     achieved = report["calls"] / report["elapsed"]
     ratio = achieved / raw

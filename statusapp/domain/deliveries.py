@@ -233,56 +233,68 @@ def _due(now: dt.datetime):
 def claim_batch(kinds: Sequence[str], *, limit: int, lease_seconds: float, now: dt.datetime | None = None) -> Batch | None:
     """Claim the next batch of due rows of these delivery kinds, or None when there is none."""
     with unit_of_work() as uow:
-        s = uow.session
-        now = now or utcnow()
-        until = now + dt.timedelta(seconds=lease_seconds)
-        kinds = list(kinds)
-        # 1. A batch to send again: the same rows under the same key (no SKIP LOCKED here:
-        # locking in id order and re-checking `_due` after a wait cannot deadlock).
-        key = s.exec(select(Delivery.batch_key).where(
-            Delivery.kind.in_(kinds), Delivery.batch_key.is_not(None), _due(now)).limit(1)).first()
-        if key is not None:
-            rows = s.exec(select(Delivery).where(Delivery.batch_key == key, _due(now))
-                          .order_by(Delivery.id).with_for_update()).all()
-            if rows:
-                attempt = max(r.attempts for r in rows) + 1
-                s.exec(update(Delivery).where(Delivery.id.in_([r.id for r in rows])).values(
-                    status=DeliveryStatus.sending.value, claimed_until=until, attempts=attempt),
-                    execution_options={"synchronize_session": False})
-                return _batch(s, key, attempt, rows)
-        # 2. New rows: the oldest pending notification of these kinds. Rows whose subscriber
-        # left since the event are skipped, and the next ones taken.
-        for _ in range(20):
-            first = s.exec(select(Delivery.notification_id).where(
-                Delivery.status == DeliveryStatus.pending.value, Delivery.kind.in_(kinds)
-            ).order_by(Delivery.id).limit(1)).first()
-            if first is None:
-                return None
-            note = s.get(Notification, first)
-            rows = s.exec(select(Delivery).where(
-                Delivery.status == DeliveryStatus.pending.value, Delivery.notification_id == first,
-                Delivery.kind.in_(kinds),
-            ).order_by(Delivery.id).limit(limit).with_for_update(skip_locked=True)).all()
-            if not rows:
-                return None  # another sender holds them
-            rows = [r for r in rows if r.kind == rows[0].kind]
-            states = dict(s.exec(select(Subscriber.id, Subscriber.status).where(
-                Subscriber.id.in_([r.subscriber_id for r in rows if r.subscriber_id is not None]))).all())
-            needed = _NEEDS_STATUS.get(note.kind, ())
-            keep = [r for r in rows if states.get(r.subscriber_id) in needed]
-            left = [r.id for r in rows if states.get(r.subscriber_id) not in needed]
-            if left:  # unsubscribed, removed or quarantined since the event
-                s.exec(update(Delivery).where(Delivery.id.in_(left)).values(
-                    status=DeliveryStatus.skipped.value, last_error="the subscriber left before it was sent"),
-                    execution_options={"synchronize_session": False})
-            if not keep:
-                continue
-            key = batch_key(note, [r.id for r in keep])
-            s.exec(update(Delivery).where(Delivery.id.in_([r.id for r in keep])).values(
-                status=DeliveryStatus.sending.value, claimed_until=until, attempts=1, batch_key=key),
+        return _claim(uow.session, kinds, limit, lease_seconds, now or utcnow())
+
+
+def record_and_claim(batch: Batch, outcomes: Sequence[Outcome], kinds: Sequence[str], *, limit: int,
+                     lease_seconds: float) -> Batch | None:
+    """`record_outcomes` of one batch and `claim_batch` of the next in ONE transaction: a
+    sender lane commits once per batch (on SQLite each commit is a write lock and an fsync)."""
+    now = utcnow()
+    with unit_of_work() as uow:
+        _record(uow.session, batch, outcomes, now)
+        return _claim(uow.session, kinds, limit, lease_seconds, now)
+
+
+def _claim(s, kinds: Sequence[str], limit: int, lease_seconds: float, now: dt.datetime) -> Batch | None:
+    until = now + dt.timedelta(seconds=lease_seconds)
+    kinds = list(kinds)
+    # 1. A batch to send again: the same rows under the same key (no SKIP LOCKED here:
+    # locking in id order and re-checking `_due` after a wait cannot deadlock).
+    key = s.exec(select(Delivery.batch_key).where(
+        Delivery.kind.in_(kinds), Delivery.batch_key.is_not(None), _due(now)).limit(1)).first()
+    if key is not None:
+        rows = s.exec(select(Delivery).where(Delivery.batch_key == key, _due(now))
+                      .order_by(Delivery.id).with_for_update()).all()
+        if rows:
+            attempt = max(r.attempts for r in rows) + 1
+            s.exec(update(Delivery).where(Delivery.id.in_([r.id for r in rows])).values(
+                status=DeliveryStatus.sending.value, claimed_until=until, attempts=attempt),
                 execution_options={"synchronize_session": False})
-            return _batch(s, key, 1, keep, note)
-        return None
+            return _batch(s, key, attempt, rows)
+    # 2. New rows: the oldest pending notification of these kinds. Rows whose subscriber
+    # left since the event are skipped, and the next ones taken.
+    for _ in range(20):
+        first = s.exec(select(Delivery.notification_id).where(
+            Delivery.status == DeliveryStatus.pending.value, Delivery.kind.in_(kinds)
+        ).order_by(Delivery.id).limit(1)).first()
+        if first is None:
+            return None
+        note = s.get(Notification, first)
+        rows = s.exec(select(Delivery).where(
+            Delivery.status == DeliveryStatus.pending.value, Delivery.notification_id == first,
+            Delivery.kind.in_(kinds),
+        ).order_by(Delivery.id).limit(limit).with_for_update(skip_locked=True)).all()
+        if not rows:
+            return None  # another sender holds them
+        rows = [r for r in rows if r.kind == rows[0].kind]
+        states = dict(s.exec(select(Subscriber.id, Subscriber.status).where(
+            Subscriber.id.in_([r.subscriber_id for r in rows if r.subscriber_id is not None]))).all())
+        needed = _NEEDS_STATUS.get(note.kind, ())
+        keep = [r for r in rows if states.get(r.subscriber_id) in needed]
+        left = [r.id for r in rows if states.get(r.subscriber_id) not in needed]
+        if left:  # unsubscribed, removed or quarantined since the event
+            s.exec(update(Delivery).where(Delivery.id.in_(left)).values(
+                status=DeliveryStatus.skipped.value, last_error="the subscriber left before it was sent"),
+                execution_options={"synchronize_session": False})
+        if not keep:
+            continue
+        key = batch_key(note, [r.id for r in keep])
+        s.exec(update(Delivery).where(Delivery.id.in_([r.id for r in keep])).values(
+            status=DeliveryStatus.sending.value, claimed_until=until, attempts=1, batch_key=key),
+            execution_options={"synchronize_session": False})
+        return _batch(s, key, 1, keep, note)
+    return None
 
 
 def _batch(s, key: str, attempt: int, rows: Sequence[Delivery], note: Notification | None = None) -> Batch:

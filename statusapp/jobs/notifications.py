@@ -100,6 +100,15 @@ class RateLimiter:
 
 
 @dataclasses.dataclass
+class _Lane:
+    name: str
+    kinds: tuple[str, ...]
+    limit: int  # rows per batch
+    most: int  # workers at once
+    running: int = 0
+
+
+@dataclasses.dataclass
 class Prepared:
     emails: list[dict[str, Any]]
     delivery_ids: list[int]
@@ -130,6 +139,8 @@ class Sender:
         self._client = http_client
         self._channels: dict[str, Channel] = {}
         self._templates: collections.OrderedDict[int, tuple[Notice, EmailTemplate]] = collections.OrderedDict()
+        self.timings: collections.Counter[str] = collections.Counter()  # seconds per phase, last drain
+        self.batches = 0
 
     @classmethod
     def from_settings(cls, *, policy: outbound.Policy | None = None) -> Sender:
@@ -217,41 +228,73 @@ class Sender:
         return [PageTarget(n.page_id, NOTICE, Notice.from_dict(n.notice).to_dict(), n.service_ids,
                            console_only=n.console_only) for n in found]
 
+    async def _claim(self, kinds: tuple[str, ...], limit: int) -> Batch | None:
+        started = time.monotonic()
+        batch = await asyncio.to_thread(deliveries.claim_batch, kinds, limit=limit,
+                                        lease_seconds=self.config.lease_seconds)
+        self.timings["claim"] += time.monotonic() - started
+        return batch
+
     async def drain(self) -> None:
-        """Send every due delivery; returns when none is left (or the email lane is paused)."""
+        """Send every due delivery; returns when none is left.
+
+        Each lane (email; webhooks, Slack and Discord) runs up to its concurrency of workers.
+        A worker sends a batch, then records it and claims its next batch in one transaction
+        (one commit per batch), until nothing is left. Every `expand_every_s` new events are
+        expanded and idle lanes look for work again (new rows, or retries that came due).
+        """
         cfg = self.config
-        lanes: dict[asyncio.Task, str] = {}
+        lanes = [_Lane("email", EMAIL_KINDS, cfg.email_batch, cfg.email_concurrency),
+                 _Lane("hook", HOOK_KINDS, 1, cfg.hook_concurrency)]
+        workers: set[asyncio.Task] = set()
+        self.timings.clear()
+        started, self.batches = time.monotonic(), 0
         last_expand = time.monotonic()
         try:
             while True:
+                for lane in lanes:
+                    while lane.running < lane.most and not (lane.name == "email" and self.limiter.paused):
+                        batch = await self._claim(lane.kinds, lane.limit)
+                        if batch is None:
+                            break
+                        lane.running += 1
+                        workers.add(asyncio.create_task(self._work(lane, batch)))
+                if not workers:
+                    break
+                done, workers = await asyncio.wait(workers, timeout=cfg.expand_every_s,
+                                                   return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    if not task.cancelled() and task.exception() is not None:
+                        log.error("sender: a send failed unexpectedly", exc_info=task.exception())
                 if time.monotonic() - last_expand >= cfg.expand_every_s:
                     await self.expand_pending()
                     last_expand = time.monotonic()
-                busy = collections.Counter(lanes.values())
-                while busy["email"] < cfg.email_concurrency and not self.limiter.paused:
-                    batch = await asyncio.to_thread(deliveries.claim_batch, EMAIL_KINDS, limit=cfg.email_batch,
-                                                    lease_seconds=cfg.lease_seconds)
-                    if batch is None:
-                        break
-                    lanes[asyncio.create_task(self.send_email_batch(batch))] = "email"
-                    busy["email"] += 1
-                while busy["hook"] < cfg.hook_concurrency:
-                    batch = await asyncio.to_thread(deliveries.claim_batch, HOOK_KINDS, limit=1,
-                                                    lease_seconds=cfg.lease_seconds)
-                    if batch is None:
-                        break
-                    lanes[asyncio.create_task(self.send_hook(batch))] = "hook"
-                    busy["hook"] += 1
-                if not lanes:
-                    return
-                done, _ = await asyncio.wait(lanes, return_when=asyncio.FIRST_COMPLETED)
-                for task in done:
-                    lanes.pop(task)
-                    if not task.cancelled() and task.exception() is not None:
-                        log.error("sender: a send failed unexpectedly", exc_info=task.exception())
         finally:
-            for task in lanes:  # cancelled: the claims' leases run out and another run resends
+            for task in workers:  # cancelled: the claims' leases run out and another run resends
                 task.cancel()
+        if self.batches:
+            log.info("sender: %d batches in %.1f s (thread time: %s)", self.batches, time.monotonic() - started,
+                     ", ".join(f"{k} {v:.1f} s" for k, v in sorted(self.timings.items())))
+
+    async def _work(self, lane: _Lane, batch: Batch | None) -> None:
+        """One worker of a lane: send, then record + claim the next, until none is left."""
+        try:
+            while batch is not None:
+                self.batches += 1
+                if lane.name == "email":
+                    outcomes = await self.send_email_batch(batch)
+                else:
+                    outcomes = await self.send_hook(batch)
+                t = time.monotonic()
+                if outcomes is None:  # the dev mailbox recorded its batch itself
+                    batch = await asyncio.to_thread(deliveries.claim_batch, lane.kinds, limit=lane.limit,
+                                                    lease_seconds=self.config.lease_seconds)
+                else:
+                    batch = await asyncio.to_thread(deliveries.record_and_claim, batch, outcomes, lane.kinds,
+                                                    limit=lane.limit, lease_seconds=self.config.lease_seconds)
+                self.timings["record+claim"] += time.monotonic() - t
+        finally:
+            lane.running -= 1
 
     # ------------------------------------------------------------------ email
 
@@ -312,20 +355,29 @@ class Sender:
         prepared = self.prepare_emails(batch)
         deliveries.deliver_to_mailbox(batch, list(zip(prepared.delivery_ids, prepared.emails)), prepared.failed)
 
-    async def send_email_batch(self, batch: Batch) -> None:
+    async def send_email_batch(self, batch: Batch) -> list[Outcome] | None:
+        """Send one batch; its outcomes (None when the dev mailbox recorded them itself)."""
         if self.email is None:
             try:
+                t = time.monotonic()
                 await asyncio.to_thread(self._to_mailbox, batch)
+                self.timings["mailbox"] += time.monotonic() - t
             except deliveries.ClaimLost:
                 log.info("sender: batch %s was taken over by another sender", batch.key)
-            return
+            return None
         outcomes: list[Outcome] = []
         try:
+            t = time.monotonic()
             prepared = await asyncio.to_thread(self.prepare_emails, batch)
+            self.timings["prepare"] += time.monotonic() - t
             outcomes = list(prepared.failed)
             if prepared.emails:
                 await self.limiter.acquire()
-                ids, errors = await self.email.send_emails(prepared.emails, idempotency_key=batch.key)
+                t = time.monotonic()
+                try:
+                    ids, errors = await self.email.send_emails(prepared.emails, idempotency_key=batch.key)
+                finally:
+                    self.timings["send"] += time.monotonic() - t
                 for j, (did, sid) in enumerate(zip(prepared.delivery_ids, prepared.subscriber_ids)):
                     if j in errors:
                         outcomes.append(Outcome(did, DeliveryStatus.failed, error=f"Resend refused it: {errors[j]}",
@@ -341,7 +393,7 @@ class Sender:
                             for r in batch.rows]
             else:
                 outcomes = self._after_failure(batch, err, count_failures=False)
-        await asyncio.to_thread(deliveries.record_outcomes, batch, outcomes)
+        return outcomes
 
     def _after_failure(self, batch: Batch, err: DeliveryError, *, count_failures: bool) -> list[Outcome]:
         """Every row of the batch: retried later with back-off (honouring Retry-After), or failed
@@ -365,7 +417,7 @@ class Sender:
             self._channels[kind] = channel_class(kind)(self.client, timeout_s=self.config.hook_timeout_s)
         return self._channels[kind]
 
-    async def send_hook(self, batch: Batch) -> None:
+    async def send_hook(self, batch: Batch) -> list[Outcome]:
         (row,) = batch.rows
         try:
             notice, _ = self._notice(batch)
@@ -373,10 +425,9 @@ class Sender:
             recipient = Recipient(address=row.address, manage_url=manage, unsubscribe_url=unsubscribe,
                                   secret=row.secret, subscriber_id=str(row.subscriber_id or ""))
             await self._channel(batch.kind).send(notice, [recipient], idempotency_key=batch.key)
-            outcomes = [Outcome(row.id, DeliveryStatus.sent)]
+            return [Outcome(row.id, DeliveryStatus.sent)]
         except DeliveryError as err:
-            outcomes = self._after_failure(batch, err, count_failures=True)
-        await asyncio.to_thread(deliveries.record_outcomes, batch, outcomes)
+            return self._after_failure(batch, err, count_failures=True)
 
 
 # --------------------------------------------------------------------------- the jobs
