@@ -273,8 +273,8 @@ def main() -> int:
             for line in log.splitlines():
                 if "sender:" in line:
                     print("server: " + line.strip(), flush=True)
-            if "Traceback" in log:
-                print("server log has tracebacks; last lines:\n" + log[-4000:], flush=True)
+            if "Traceback" in log or "rror" in log:
+                print("server log has errors; last lines:\n" + log[-4000:], flush=True)
     per_100k = report["elapsed"] * 100_000 / n
     achieved = report["calls"] / report["elapsed"]
     ratio = achieved / raw

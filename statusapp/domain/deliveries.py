@@ -265,19 +265,25 @@ def _claim(s, kinds: Sequence[str], limit: int, lease_seconds: float, now: dt.da
     # 2. New rows: the oldest pending notification of these kinds. Rows whose subscriber
     # left since the event are skipped, and the next ones taken.
     for _ in range(20):
-        first = s.exec(select(Delivery.notification_id).where(
-            Delivery.status == DeliveryStatus.pending.value, Delivery.kind.in_(kinds)
-        ).order_by(Delivery.id).limit(1)).first()
-        if first is None:
+        # Per kind, the first entry in the claim index's order (status, kind, notification_id,
+        # id): one index step, never a sort of every pending row (that made a fan-out of
+        # 100,000 rows quadratic). The oldest notification of any of the kinds goes first.
+        firsts = []
+        for kind in kinds:
+            note_id = s.exec(select(Delivery.notification_id).where(
+                Delivery.status == DeliveryStatus.pending.value, Delivery.kind == kind
+            ).order_by(Delivery.notification_id).limit(1)).first()
+            if note_id is not None:
+                firsts.append((note_id, kind))
+        if not firsts:
             return None
+        first, kind = min(firsts)
         note = s.get(Notification, first)
         rows = s.exec(select(Delivery).where(
-            Delivery.status == DeliveryStatus.pending.value, Delivery.notification_id == first,
-            Delivery.kind.in_(kinds),
+            Delivery.status == DeliveryStatus.pending.value, Delivery.kind == kind, Delivery.notification_id == first,
         ).order_by(Delivery.id).limit(limit).with_for_update(skip_locked=True)).all()
         if not rows:
             return None  # another sender holds them
-        rows = [r for r in rows if r.kind == rows[0].kind]
         states = dict(s.exec(select(Subscriber.id, Subscriber.status).where(
             Subscriber.id.in_([r.subscriber_id for r in rows if r.subscriber_id is not None]))).all())
         needed = _NEEDS_STATUS.get(note.kind, ())

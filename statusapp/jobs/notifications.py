@@ -442,8 +442,27 @@ def get_sender() -> Sender:
     return _sender
 
 
+_run: asyncio.Task | None = None
+TICK_WAIT_S = 1.5  # under the job's 2 s interval: the scheduler never finds it still running
+
+
 async def send_notifications() -> None:
-    await get_sender().run_once()
+    """The scheduled job. A run (expand + drain) may take a minute for a large fan-out; the
+    job waits for it at most TICK_WAIT_S and lets it go on, so the scheduler does not log a
+    skipped run every 2 s. The next tick waits on the same run (or starts a new one); a run's
+    error is raised by the tick that sees it end; a cancelled tick (leadership lost, shutdown)
+    cancels the run, whose claims then expire and are resent by the next leader."""
+    global _run
+    if _run is None or _run.done():
+        _run = asyncio.create_task(get_sender().run_once(), name="statusapp-sender")
+    run = _run
+    try:
+        await asyncio.wait_for(asyncio.shield(run), TICK_WAIT_S)
+    except TimeoutError:
+        return
+    except asyncio.CancelledError:
+        run.cancel()
+        raise
 
 
 async def prune_records() -> None:
