@@ -273,8 +273,9 @@ def main() -> int:
             for line in log.splitlines():
                 if "sender:" in line:
                     print("server: " + line.strip(), flush=True)
-            if "Traceback" in log or "rror" in log:
-                print("server log has errors; last lines:\n" + log[-4000:], flush=True)
+            if "Traceback" in log or "ERROR" in log:
+                at = log.find("Traceback") if "Traceback" in log else log.find("ERROR")
+                print("server log has errors; the first:\n" + log[max(0, at - 500):at + 3000], flush=True)
     per_100k = report["elapsed"] * 100_000 / n
     achieved = report["calls"] / report["elapsed"]
     ratio = achieved / raw
