@@ -7,17 +7,18 @@ and each batch's outcome is recorded. What "exactly once" rests on lives here.
    all in ONE transaction under the event row's lock: a crash leaves either everything or
    nothing, and a second sender finds the event processed. Deliveries are unique per (event,
    kind, address): an incident on several pages reaches an address once.
-2. `claim_batch` takes up to `limit` due rows of one notification in one short transaction
-   (PostgreSQL: `FOR UPDATE SKIP LOCKED`; SQLite: the database's write lock), gives them a
-   `batch_key` derived from the rows (notification, its creation time, the row ids) and a
-   lease (`claimed_until`). The key is the provider's idempotency key and is kept for every
-   retry of those rows, which are always retried together, so a retry is the same request.
-3. `record_outcomes` marks rows sent only after the provider accepted them, and only while
-   the claim is still ours (status `sending` and the attempt number of the claim). A sender
-   that dies after the provider accepted a batch and before recording it leaves the rows
-   `sending`; when the lease runs out another sender re-claims the same batch and sends the
-   same request under the same key, which the provider answers from its idempotency record
-   without sending again (Resend keeps keys 24 hours; retries stop well before that).
+2. `record_and_claim` claims batches: up to `limit` due rows of one notification each, in a
+   short transaction (PostgreSQL: `FOR UPDATE SKIP LOCKED`; SQLite: the database's write
+   lock), with a `batch_key` derived from the rows (notification, its creation time, the row
+   ids) and a lease (`claimed_until`). The key is the provider's idempotency key and is kept
+   for every retry of those rows, which are always retried together: a retry is the same request.
+3. In the same transaction it records finished batches: rows are marked sent only after the
+   provider accepted them, and only while the claim is still ours (status `sending` and the
+   attempt number of the claim). A sender that dies after the provider accepted a batch and
+   before recording it leaves the rows `sending`; when the lease runs out another sender
+   re-claims the same batch and sends the same request under the same key, which the provider
+   answers from its idempotency record without sending again (Resend keeps keys 24 hours;
+   retries stop well before that).
 The dev mailbox stores its emails and marks the rows sent in one transaction: exactly once
 without any provider.
 """
@@ -230,20 +231,23 @@ def _due(now: dt.datetime):
     )
 
 
-def claim_batch(kinds: Sequence[str], *, limit: int, lease_seconds: float, now: dt.datetime | None = None) -> Batch | None:
-    """Claim the next batch of due rows of these delivery kinds, or None when there is none."""
-    with unit_of_work() as uow:
-        return _claim(uow.session, kinds, limit, lease_seconds, now or utcnow())
-
-
-def record_and_claim(batch: Batch, outcomes: Sequence[Outcome], kinds: Sequence[str], *, limit: int,
-                     lease_seconds: float) -> Batch | None:
-    """`record_outcomes` of one batch and `claim_batch` of the next in ONE transaction: a
-    sender lane commits once per batch (on SQLite each commit is a write lock and an fsync)."""
+def record_and_claim(done: Sequence[tuple[Batch, Sequence[Outcome]]], kinds: Sequence[str], *, limit: int,
+                     lease_seconds: float, count: int) -> list[Batch]:
+    """Record the outcomes of the batches a sender lane finished and claim up to `count` new
+    batches, in ONE transaction: under load a lane's finished batches pile up while it waits
+    for the database and are then written together (on SQLite each transaction takes the one
+    write lock and ends with an fsync)."""
     now = utcnow()
     with unit_of_work() as uow:
-        _record(uow.session, batch, outcomes, now)
-        return _claim(uow.session, kinds, limit, lease_seconds, now)
+        for batch, outcomes in done:
+            _record(uow.session, batch, outcomes, now)
+        claimed = []
+        for _ in range(count):
+            batch = _claim(uow.session, kinds, limit, lease_seconds, now)
+            if batch is None:
+                break
+            claimed.append(batch)
+        return claimed
 
 
 def _claim(s, kinds: Sequence[str], limit: int, lease_seconds: float, now: dt.datetime) -> Batch | None:
@@ -338,13 +342,6 @@ class Outcome:
     error: str = ""
     retry_at: dt.datetime | None = None
     subscriber_id: int | None = None  # for a permanent failure: counts toward quarantine
-
-
-def record_outcomes(batch: Batch, outcomes: Sequence[Outcome], *, now: dt.datetime | None = None) -> int:
-    """Record the batch's outcome while the claim is still ours; returns the rows updated
-    (fewer than given when another sender took the batch over after our lease ran out)."""
-    with unit_of_work() as uow:
-        return _record(uow.session, batch, outcomes, now or utcnow())
 
 
 def _record(s, batch: Batch, outcomes: Sequence[Outcome], now: dt.datetime) -> int:

@@ -55,6 +55,8 @@ from statusapp.settings import get_settings
 
 log = logging.getLogger(__name__)
 
+SQLITE_BUSY_SLICE_S = 0.25  # back-to-back SQLite writes of the sender before it leaves a gap
+SQLITE_GAP_S = 0.1  # SQLite's longest busy-handler sleep: a waiting writer retries within it
 HOOK_KINDS = (SubscriberKind.webhook.value, SubscriberKind.slack.value, SubscriberKind.discord.value)
 EMAIL_KINDS = (SubscriberKind.email.value,)
 
@@ -105,8 +107,7 @@ class _Lane:
     name: str
     kinds: tuple[str, ...]
     limit: int  # rows per batch
-    most: int  # workers at once
-    running: int = 0
+    most: int  # batches in flight at once
 
 
 @dataclasses.dataclass
@@ -144,6 +145,8 @@ class Sender:
         self.batches = 0
         sqlite = get_settings().effective_database_url.startswith("sqlite")
         self._local_writes: threading.Lock | None = threading.Lock() if sqlite else None
+        self._busy_since_gap = 0.0
+        self._last_write_end = 0.0
 
     @classmethod
     def from_settings(cls, *, policy: outbound.Policy | None = None) -> Sender:
@@ -232,84 +235,105 @@ class Sender:
                            console_only=n.console_only) for n in found]
 
     async def _write(self, fn, *args, **kwargs):
-        """A write transaction of the sender, in a worker thread. On SQLite the sender's own
-        writers take turns on a lock of this process first: waiting on SQLite's busy handler
-        instead sleeps in steps of up to 100 ms, which cost a fan-out most of its time."""
+        """A write transaction of the sender, in a worker thread.
+
+        SQLite has one write lock, and a writer that finds it taken sleeps in SQLite's busy
+        handler, in steps growing to 100 ms. So on SQLite the sender's own writers take turns
+        on a lock of this process (they never sleep in SQLite against each other), and after
+        every SQLITE_BUSY_SLICE_S of back-to-back writes the sender leaves SQLite's lock free
+        for SQLITE_GAP_S (one full busy-handler step): a write of the web app during a fan-out
+        (an admin posting the next update) waits at most about the sum, not for the fan-out.
+        """
         if self._local_writes is None:
             return await asyncio.to_thread(fn, *args, **kwargs)
 
         def locked():
             with self._local_writes:
-                return fn(*args, **kwargs)
+                started = time.monotonic()
+                if started - self._last_write_end >= SQLITE_GAP_S:
+                    self._busy_since_gap = 0.0  # the lock was free long enough meanwhile
+                try:
+                    return fn(*args, **kwargs)
+                finally:
+                    self._busy_since_gap += time.monotonic() - started
+                    if self._busy_since_gap >= SQLITE_BUSY_SLICE_S:
+                        time.sleep(SQLITE_GAP_S)
+                        self._busy_since_gap = 0.0
+                    self._last_write_end = time.monotonic()
 
         return await asyncio.to_thread(locked)
-
-    async def _claim(self, kinds: tuple[str, ...], limit: int) -> Batch | None:
-        started = time.monotonic()
-        batch = await self._write(deliveries.claim_batch, kinds, limit=limit, lease_seconds=self.config.lease_seconds)
-        self.timings["claim"] += time.monotonic() - started
-        return batch
 
     async def drain(self) -> None:
         """Send every due delivery; returns when none is left.
 
-        Each lane (email; webhooks, Slack and Discord) runs up to its concurrency of workers.
-        A worker sends a batch, then records it and claims its next batch in one transaction
-        (one commit per batch), until nothing is left. Every `expand_every_s` new events are
-        expanded and idle lanes look for work again (new rows, or retries that came due).
+        Each lane (email; webhooks, Slack and Discord) keeps up to its concurrency of batches
+        in flight. Whenever sends finish, one transaction records them and claims as many new
+        batches. Every `expand_every_s` new events are expanded, and a lane that had run dry
+        looks again (new rows, or retries that came due).
         """
         cfg = self.config
         lanes = [_Lane("email", EMAIL_KINDS, cfg.email_batch, cfg.email_concurrency),
                  _Lane("hook", HOOK_KINDS, 1, cfg.hook_concurrency)]
-        workers: set[asyncio.Task] = set()
         self.timings.clear()
         started, self.batches = time.monotonic(), 0
+        running = {lane.name: asyncio.create_task(self._run_lane(lane)) for lane in lanes}
         last_expand = time.monotonic()
         try:
             while True:
-                for lane in lanes:
-                    while lane.running < lane.most and not (lane.name == "email" and self.limiter.paused):
-                        batch = await self._claim(lane.kinds, lane.limit)
-                        if batch is None:
-                            break
-                        lane.running += 1
-                        workers.add(asyncio.create_task(self._work(lane, batch)))
-                if not workers:
+                pending = [t for t in running.values() if not t.done()]
+                if not pending:
                     break
-                done, workers = await asyncio.wait(workers, timeout=cfg.expand_every_s,
-                                                   return_when=asyncio.FIRST_COMPLETED)
-                for task in done:
-                    if not task.cancelled() and task.exception() is not None:
-                        log.error("sender: a send failed unexpectedly", exc_info=task.exception())
+                await asyncio.wait(pending, timeout=cfg.expand_every_s, return_when=asyncio.FIRST_COMPLETED)
+                for task in running.values():
+                    if task.done() and not task.cancelled() and task.exception() is not None:
+                        log.error("sender: a lane failed", exc_info=task.exception())
                 if time.monotonic() - last_expand >= cfg.expand_every_s:
                     await self.expand_pending()
                     last_expand = time.monotonic()
+                    for lane in lanes:  # new rows, or retries that came due
+                        if running[lane.name].done():
+                            running[lane.name] = asyncio.create_task(self._run_lane(lane))
         finally:
-            for task in workers:  # cancelled: the claims' leases run out and another run resends
+            for task in running.values():  # cancelled: the claims' leases run out and another run resends
                 task.cancel()
+            await asyncio.gather(*running.values(), return_exceptions=True)
         if self.batches:
             log.info("sender: %d batches in %.1f s (thread time: %s)", self.batches, time.monotonic() - started,
                      ", ".join(f"{k} {v:.1f} s" for k, v in sorted(self.timings.items())))
 
-    async def _work(self, lane: _Lane, batch: Batch | None) -> None:
-        """One worker of a lane: send, then record + claim the next, until none is left."""
+    async def _run_lane(self, lane: _Lane) -> None:
+        """Keep `lane.most` batches in flight until the lane runs dry."""
+        in_flight: set[asyncio.Task] = set()
+        finished: list[tuple[Batch, list[Outcome]]] = []
         try:
-            while batch is not None:
-                self.batches += 1
-                if lane.name == "email":
-                    outcomes = await self.send_email_batch(batch)
-                else:
-                    outcomes = await self.send_hook(batch)
-                t = time.monotonic()
-                if outcomes is None:  # the dev mailbox recorded its batch itself
-                    batch = await self._write(deliveries.claim_batch, lane.kinds, limit=lane.limit,
-                                              lease_seconds=self.config.lease_seconds)
-                else:
-                    batch = await self._write(deliveries.record_and_claim, batch, outcomes, lane.kinds,
-                                              limit=lane.limit, lease_seconds=self.config.lease_seconds)
-                self.timings["record+claim"] += time.monotonic() - t
+            while True:
+                wanted = lane.most - len(in_flight)
+                if lane.name == "email" and self.limiter.paused:
+                    wanted = 0
+                if finished or wanted:
+                    t = time.monotonic()
+                    claimed = await self._write(deliveries.record_and_claim, finished, lane.kinds, limit=lane.limit,
+                                                lease_seconds=self.config.lease_seconds, count=wanted)
+                    self.timings["record+claim"] += time.monotonic() - t
+                    finished = []
+                    for batch in claimed:
+                        self.batches += 1
+                        in_flight.add(asyncio.create_task(self._send(lane, batch)))
+                if not in_flight:
+                    return
+                done, in_flight = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    batch, outcomes = task.result()
+                    if outcomes is not None:  # None: the dev mailbox recorded it itself
+                        finished.append((batch, outcomes))
         finally:
-            lane.running -= 1
+            for task in in_flight:
+                task.cancel()
+
+    async def _send(self, lane: _Lane, batch: Batch) -> tuple[Batch, list[Outcome] | None]:
+        if lane.name == "email":
+            return batch, await self.send_email_batch(batch)
+        return batch, await self.send_hook(batch)
 
     # ------------------------------------------------------------------ email
 
