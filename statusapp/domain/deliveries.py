@@ -31,7 +31,7 @@ import hashlib
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, exists, literal, or_, update
+from sqlalchemy import and_, bindparam, delete, exists, func, literal, or_, update
 from sqlmodel import select
 
 from statusapp.db import session_scope
@@ -164,7 +164,11 @@ def expand_event(event_id: int, targets: Sequence[PageTarget]) -> int:
                  "attempts", "provider_id", "last_error", "created_at"],
                 chosen,
             ).on_conflict_do_nothing(index_elements=["event_id", "kind", "address"])
-            written += s.execute(stmt).rowcount or 0
+            inserted = s.execute(stmt).rowcount
+            if inserted is None or inserted < 0:  # the driver does not say for INSERT ... SELECT
+                inserted = s.exec(select(func.count()).select_from(Delivery).where(
+                    Delivery.notification_id == note.id)).one()
+            written += inserted
         event.processed_at = now
         s.add(event)
         return written
