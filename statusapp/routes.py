@@ -95,6 +95,7 @@ def subscribers_csv_path(page_id: Any) -> Any:
     return ADMIN_SUBSCRIBERS_CSV + "?page_id=" + _text(page_id)
 
 
+
 # ---- parsing -----------------------------------------------------------------------------
 @dataclasses.dataclass(frozen=True)
 class PublicPath:

@@ -14,7 +14,7 @@ import secrets
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import delete, func, select
 
-from statusapp.db import session_scope
+from statusapp.db import WRITE_UNIT, session_scope
 from statusapp.domain.errors import AuthError
 from statusapp.domain.organizations import password_hasher
 from statusapp.models import AdminSession, LoginAttempt, User, utcnow
@@ -65,6 +65,10 @@ def login(*, email: str, password: str, client_ip: str = "") -> tuple[str, Sessi
             # Refusals are not recorded: the lock-out ends when the window passes.
             raise AuthError("Too many failed logins. Try again in a few minutes.")
     with session_scope() as session:
+        # This transaction reads, then writes: on SQLite it must take the write lock first
+        # (BEGIN IMMEDIATE), or any commit in between (the notification sender's, another
+        # login's) makes its first write fail at once with "database is locked".
+        session.connection(execution_options={WRITE_UNIT: True})
         user = session.exec(select(User).where(User.email == email)).first()
         try:
             password_hasher.verify(user.password_hash if user else _DUMMY_HASH, password or "")

@@ -167,8 +167,13 @@ def test_console_lists_subscribers_and_shows_a_failed_channel_test_with_its_reas
     row = admin.locator("#subscriber-table tr", has_text=f"list-{tag}@example.com")
     row.wait_for(timeout=TIMEOUT_MS)
     assert "Confirmed" in row.inner_text() and "API" in row.inner_text()
-    r = httpx.get(app_server.url + "/admin/subscribers.csv?page_id=1", timeout=10)
-    assert r.status_code in (303, 307) or "list-" not in r.text  # no session, no export
+    admin.wait_for_selector("text=1 matching", timeout=TIMEOUT_MS)
+    with admin.expect_download(timeout=TIMEOUT_MS) as download:
+        admin.click("#export-csv")
+    exported = open(download.value.path()).read()
+    assert exported.startswith("email,services") and f"list-{tag}@example.com,api" in exported
+    r = httpx.get(app_server.url + "/admin/subscribers.csv?page_id=1", timeout=10, follow_redirects=False)
+    assert r.status_code == 303 and "list-" not in r.text  # no session, no export
 
     # A channel pointing at this machine: the outbound guard refuses it, and the console says why.
     admin.goto(app_server.url + "/admin/channels")

@@ -184,7 +184,10 @@ def subscribers_page() -> rx.Component:
                 value=s.page_id,
                 on_change=s.set_page,
             ),
-            rx.link("Export CSV", href=routes.subscribers_csv_path(s.page_id), is_external=False, id="export-csv"),
+            # A document navigation, not the client-side router: the export is an HTTP route
+            # (statusapp.web_subscriptions) answering with an attachment.
+            rx.link("Export CSV", href=routes.subscribers_csv_path(s.page_id), reload_document=True,
+                    id="export-csv"),
             align="center",
             spacing="3",
         ),
