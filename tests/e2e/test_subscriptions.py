@@ -65,9 +65,13 @@ def _declare(title: str) -> int:
 
 
 def _processed(incident_id: int) -> bool:
+    """Whether the sender has taken the newest "incident declared" outbox row of this incident
+    (SQLite may give a new incident the id of one deleted earlier in the session)."""
     with session_scope() as s:
-        rows = s.exec(select(DomainEvent).where(DomainEvent.kind == "incident.created")).all()
-        return any(r.payload.get("incident_id") == incident_id and r.processed_at is not None for r in rows)
+        rows = s.exec(select(DomainEvent).where(DomainEvent.kind == "incident.created")
+                      .order_by(DomainEvent.id.desc())).all()
+        newest = next((r for r in rows if r.payload.get("incident_id") == incident_id), None)
+        return newest is not None and newest.processed_at is not None
 
 
 def test_double_opt_in_incident_email_and_one_click_unsubscribe(app_server, app_db_url, browser):
