@@ -67,7 +67,7 @@ class SenderConfig:
     email_batch: int = 100  # Resend's batch maximum
     email_concurrency: int = 4
     hook_concurrency: int = 32
-    max_attempts: int = 10  # ~1.7 h of back-off: well inside Resend's 24 h idempotency window
+    max_attempts: int = 10  # ~1.2 h of back-off (10 s doubling, capped at 30 min): inside Resend's 24 h window
     backoff_base_s: float = 10.0
     backoff_max_s: float = 1800.0
     expand_every_s: float = 1.0
@@ -118,7 +118,7 @@ class Prepared:
     failed: list[Outcome]
 
 
-def test_notice(page: dict[str, Any], notice_id: str, now: dt.datetime) -> dict[str, Any]:
+def channel_test_notice(page: dict[str, Any], notice_id: str, now: dt.datetime) -> dict[str, Any]:
     """The "send test" message: a resolved, no-impact incident that says what it is."""
     notice = Notice(
         id=notice_id, kind=NoticeKind.incident_resolved, page=PageInfo(**page), occurred_at=now,
@@ -226,7 +226,7 @@ class Sender:
             page = reads.page_info(payload.page_id)
             if page is None:
                 return []
-            notice = test_notice(page, f"ev{event.id}-test", event.created_at)
+            notice = channel_test_notice(page, f"ev{event.id}-test", event.created_at)
             return [PageTarget(payload.page_id, TEST, notice, subscriber_id=payload.subscriber_id)]
         else:
             return []

@@ -221,3 +221,28 @@ def test_the_batch_key_is_derived_from_its_rows(fan_out, fake):
     assert first == expected == {r.batch_key for r in rows}
     assert json.dumps(sorted(first))  # printable, under Resend's 256 characters
     assert all(len(k) <= 64 for k in first)
+
+
+def test_a_retry_resend_refuses_as_a_reused_key_counts_as_sent(fan_out, fake, monkeypatch):
+    """If a retried batch differs from the accepted first attempt (say the sender address was
+    changed in between), Resend answers 409 invalid_idempotent_request instead of replaying.
+    Only an accepted attempt of this very batch can have used its key: the rows are sent."""
+    original = fake.handle
+    lost = []
+
+    def accept_then_hang_then_refuse(path, headers, body):
+        key = headers.get("Idempotency-Key")
+        if key in lost:
+            return 409, {}, json.dumps({"statusCode": 409, "name": "invalid_idempotent_request",
+                                        "message": "Same idempotency key used with a different request payload."}).encode()
+        answer = original(path, headers, body)
+        if not lost:
+            lost.append(key)
+            time.sleep(1.5)  # past the client's timeout: the answer is lost
+        return answer
+
+    monkeypatch.setattr(fake, "handle", accept_then_hang_then_refuse)
+    run_until_sent(lambda: sender_for(fake, timeout_s=0.5, email_concurrency=1))
+    assert_exactly_once(fake)
+    notes = {d.last_error for d in deliveries() if d.batch_key == lost[0]}
+    assert notes == {"accepted by an earlier attempt"}
