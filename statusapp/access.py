@@ -129,3 +129,9 @@ def bearer_token(authorization_header: str | None) -> str | None:
 def api_key_actor(authorization_header: str | None) -> Actor | None:
     """The REST API caller: the Actor of the live API key in the Authorization header, or None."""
     return apikeys.actor_for_token(bearer_token(authorization_header))
+
+
+def visitor_address(peer: str | None, forwarded_for: str | None = None) -> str:
+    """The client address rate limits count a visitor by (public subscribe form, links):
+    `client_address` with the trusted-proxies rule, cut to the stored length."""
+    return client_address(peer, forwarded_for)[:64]

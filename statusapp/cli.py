@@ -66,6 +66,7 @@ def cmd_bootstrap(_args) -> int:
     """Migrate; create the first admin when there is none; load the demo into an empty database."""
     settings = get_settings()
     db.migrate_locked()
+    _ = settings.effective_secret_key  # made once into data/secret_key (mode 0600) when unset
     org_id = ensure_organization()
     if count_users() == 0:
         email = settings.admin_email or "admin@example.com"

@@ -112,6 +112,19 @@ _INCIDENT_MESSAGE = {
 }
 
 
+class MaintenanceStatus(str, enum.Enum):
+    """A scheduled maintenance's lifecycle (Statuspage's words)."""
+
+    scheduled = "scheduled"
+    in_progress = "in_progress"
+    verifying = "verifying"
+    completed = "completed"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
 class IncidentImpact(str, enum.Enum):
     none = "none"
     minor = "minor"
@@ -201,3 +214,51 @@ IMPACT_INDICATOR = {
     IncidentImpact.major: PageIndicator.major,
     IncidentImpact.critical: PageIndicator.critical,
 }
+
+
+class SubscriberKind(str, enum.Enum):
+    """How a subscriber is reached: the channel module of statusapp/notify/channels by that name."""
+
+    email = "email"
+    webhook = "webhook"
+    slack = "slack"
+    discord = "discord"
+
+    @property
+    def label(self) -> str:
+        return {"email": "Email", "webhook": "Webhook", "slack": "Slack", "discord": "Discord"}[self.value]
+
+
+class SubscriberStatus(str, enum.Enum):
+    """pending (waiting for the confirmation click) -> confirmed -> unsubscribed; quarantined
+    after repeated permanent delivery failures (bounces). Only confirmed subscribers get news."""
+
+    pending = "pending"
+    confirmed = "confirmed"
+    unsubscribed = "unsubscribed"
+    quarantined = "quarantined"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+class DeliveryStatus(str, enum.Enum):
+    """One message to one subscriber: pending -> sending -> sent, or -> retrying (after a
+    temporary failure) -> sending ..., or failed (permanent, or too many attempts), or skipped
+    (the subscriber left before it was sent)."""
+
+    pending = "pending"
+    sending = "sending"
+    retrying = "retrying"
+    sent = "sent"
+    failed = "failed"
+    skipped = "skipped"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+    @property
+    def is_final(self) -> bool:
+        return self in (DeliveryStatus.sent, DeliveryStatus.failed, DeliveryStatus.skipped)

@@ -209,3 +209,116 @@ class DomainEvent(SQLModel, table=True):
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     created_at: dt.datetime = Field(default_factory=utcnow)
     processed_at: Optional[dt.datetime] = Field(default=None, index=True)
+
+
+# --------------------------------------------------------------------------- notifications
+
+
+class Subscriber(SQLModel, table=True):
+    """Someone (or some system) told of a page's incidents: an email address confirmed by its
+    owner, a webhook, or a Slack/Discord channel added in the console. `all_services` or the
+    SubscriberService rows say which services' news they get."""
+
+    __table_args__ = (
+        UniqueConstraint("page_id", "kind", "address", name="uq_subscriber_page_kind_address"),
+        Index("ix_subscriber_page_status", "page_id", "status", "id"),
+    )
+    id: Optional[int] = Field(default=None, primary_key=True)
+    organization_id: int = Field(foreign_key="organization.id", index=True)
+    page_id: int = Field(foreign_key="status_page.id", ondelete="CASCADE")
+    kind: str = Field(default="email", max_length=16)  # a SubscriberKind value
+    address: str = Field(max_length=1000)  # email (lowercase) or URL
+    # Webhooks subscribed on the public page: the address that confirms and manages them.
+    contact_email: str = Field(default="", max_length=320)
+    name: str = Field(default="", max_length=200)  # console channels: a label
+    secret: str = Field(default="", max_length=100)  # webhook signing secret (shown once)
+    status: str = Field(default="pending", max_length=16)  # a SubscriberStatus value
+    all_services: bool = True
+    source: str = Field(default="public", max_length=16)  # public | import | console
+    failure_count: int = 0  # permanent delivery failures (bounces)
+    last_error: str = Field(default="", max_length=500)
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    confirmed_at: Optional[dt.datetime] = None
+    unsubscribed_at: Optional[dt.datetime] = None
+
+
+class SubscriberService(SQLModel, table=True):
+    """A service a subscriber chose (none: every service of the page)."""
+
+    __tablename__ = "subscriber_service"
+    subscriber_id: int = Field(foreign_key="subscriber.id", primary_key=True, ondelete="CASCADE")
+    service_id: int = Field(foreign_key="service.id", primary_key=True, index=True, ondelete="CASCADE")
+
+
+class SubscribeAttempt(SQLModel, table=True):
+    """Every subscription request from a public page, for the rate limits per address and per IP."""
+
+    __tablename__ = "subscribe_attempt"
+    __table_args__ = (
+        Index("ix_subscribe_attempt_address_at", "address", "created_at"),
+        Index("ix_subscribe_attempt_ip_at", "client_ip", "created_at"),
+    )
+    id: Optional[int] = Field(default=None, primary_key=True)
+    address: str = Field(max_length=1000)
+    client_ip: str = Field(default="", max_length=64)
+    created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class Notification(SQLModel, table=True):
+    """What one outbox event tells the subscribers of one page, frozen when the sender took
+    the event: a Notice (kind "notice"), or an account email (confirm / manage_link) or a
+    channel test. Retries render from this snapshot, so a retried batch is byte-identical."""
+
+    __table_args__ = (UniqueConstraint("event_id", "page_id", name="uq_notification_event_page"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    organization_id: int = Field(foreign_key="organization.id", index=True)
+    event_id: int = Field(foreign_key="domain_event.id", ondelete="CASCADE")
+    page_id: int = Field(foreign_key="status_page.id", ondelete="CASCADE")
+    kind: str = Field(default="notice", max_length=16)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class Delivery(SQLModel, table=True):
+    """One message of one notification to one subscriber, and where it stands.
+
+    Unique per (event, kind, address): an address subscribed on several pages gets an event
+    once. `batch_key` groups the rows sent in one provider call; it is kept across retries,
+    so a retry resends exactly the same batch under the same idempotency key.
+    """
+
+    __table_args__ = (
+        UniqueConstraint("event_id", "kind", "address", name="uq_delivery_event_kind_address"),
+        Index("ix_delivery_claim", "status", "kind", "notification_id", "id"),
+    )
+    id: Optional[int] = Field(default=None, primary_key=True)
+    organization_id: int = Field(foreign_key="organization.id", index=True)
+    event_id: int = Field(foreign_key="domain_event.id", ondelete="CASCADE")
+    notification_id: int = Field(foreign_key="notification.id", index=True, ondelete="CASCADE")
+    subscriber_id: Optional[int] = Field(default=None, foreign_key="subscriber.id", index=True, ondelete="SET NULL")
+    kind: str = Field(max_length=16)
+    address: str = Field(max_length=1000)  # a snapshot: the log outlives a removed subscriber
+    status: str = Field(default="pending", max_length=16)  # a DeliveryStatus value
+    attempts: int = 0
+    next_attempt_at: Optional[dt.datetime] = None
+    claimed_until: Optional[dt.datetime] = None
+    batch_key: Optional[str] = Field(default=None, max_length=64, index=True)
+    provider_id: str = Field(default="", max_length=100)
+    last_error: str = Field(default="", max_length=500)
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    sent_at: Optional[dt.datetime] = None
+
+
+class DevMail(SQLModel, table=True):
+    """The dev mailbox: with no Resend key, every email is kept here and shown in the console."""
+
+    __tablename__ = "dev_mail"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    organization_id: int = Field(foreign_key="organization.id", index=True)
+    to_address: str = Field(max_length=320)
+    subject: str = Field(max_length=300)
+    html: str = Field(sa_column=Column(Text, nullable=False))
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    headers: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    batch_key: str = Field(default="", max_length=64)
+    created_at: dt.datetime = Field(default_factory=utcnow)

@@ -29,10 +29,20 @@ ADMIN_ACCOUNT = "/admin/account"
 
 ADMIN_API_KEYS = "/admin/api-keys"
 EMBED_PAGE = "/embed/[slug]"  # the iframe widget (a Reflex page that any site may frame)
+ADMIN_SUBSCRIBERS = "/admin/subscribers"
+ADMIN_NOTIFICATIONS = "/admin/notifications"
+ADMIN_MAILBOX = "/admin/mailbox"
+ADMIN_CHANNELS = "/admin/channels"
 
 # Served by statusapp.web (FastAPI), not by Reflex.
 AUTH_LOGIN = "/auth/login"
 AUTH_LOGOUT = "/auth/logout"
+ADMIN_SUBSCRIBERS_CSV = "/admin/subscribers.csv"  # ?page_id=<id>: the export, streamed
+# Links in subscribers' emails (GET shows a page, POST does it; the token is the credential).
+SUBSCRIPTION_CONFIRM = "/subscription/confirm"
+SUBSCRIPTION_MANAGE = "/subscription/manage"
+SUBSCRIPTION_UNSUBSCRIBE = "/subscription/unsubscribe"  # also RFC 8058's one-click POST
+HOOKS_RESEND = "/hooks/resend"  # Resend's bounce and complaint webhooks
 
 # Served by statusapp.api (FastAPI). A page's files hang under its URL (`/status/<slug>`) and,
 # for the page `/` shows (default page or custom domain), under `/` (slug None).
@@ -153,6 +163,26 @@ def login_path(*, error: str = "", next_path: str | None = None) -> str:
     if next_path and safe_next(next_path):
         query["next"] = next_path
     return ADMIN_LOGIN + ("?" + urllib.parse.urlencode(query) if query else "")
+
+def _with_token(path: str, token: str) -> str:
+    return path + "?" + urllib.parse.urlencode({"token": token})
+
+
+def confirm_path(token: str) -> str:
+    return _with_token(SUBSCRIPTION_CONFIRM, token)
+
+
+def manage_path(token: str) -> str:
+    return _with_token(SUBSCRIPTION_MANAGE, token)
+
+
+def unsubscribe_path(token: str) -> str:
+    return _with_token(SUBSCRIPTION_UNSUBSCRIBE, token)
+
+
+def subscribers_csv_path(page_id: Any) -> Any:
+    return ADMIN_SUBSCRIBERS_CSV + "?page_id=" + _text(page_id)
+
 
 
 # ---- parsing -----------------------------------------------------------------------------

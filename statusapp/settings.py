@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import os
+import secrets
 from pathlib import Path
 
 import ipaddress
@@ -81,12 +83,77 @@ class Settings(BaseSettings):
         if netloc.startswith("["):
             return netloc[1:].split("]", 1)[0]
         return netloc.split(":", 1)[0]
+    # ---- subscriber notifications (statusapp/notify, statusapp/jobs/notifications.py)
+    # The sender address of every email; with a display name or without (then the page's name
+    # is shown). Resend accepts only addresses on a domain verified in the account.
+    email_from: str = "status@example.com"
+    # Resend's default limit is 2 requests per second per team; 0 sends as fast as it answers.
+    resend_max_rps: float = 2.0
+    # Batch calls to Resend in flight at once (each up to 100 emails).
+    email_concurrency: int = 4
+    # Webhook, Slack and Discord posts in flight at once (each waits at most 10 s).
+    webhook_concurrency: int = 32
+    # Look up the MX of a subscriber's domain (needs DNS on the server).
+    email_check_deliverability: bool = False
+    # Also tell subscribers of a service status change made without an incident.
+    notify_service_changes: bool = False
+    confirm_link_hours: int = 48
+    subscribe_max_per_ip: int = 20  # subscription requests per client address per hour
+    subscribe_max_per_address: int = 3  # confirmation emails per address per hour
+    bounce_quarantine: int = 3  # permanent failures before an address is quarantined
+    # Signing secret of Resend's webhook (whsec_...): bounces and complaints reach /hooks/resend.
+    resend_webhook_secret: str = ""
 
     @property
     def effective_database_url(self) -> str:
         if self.database_url:
             return self.database_url
         return f"sqlite:///{self.data_dir / 'statusapp.db'}"
+
+    @property
+    def effective_secret_key(self) -> str:
+        """STATUSAPP_SECRET_KEY, else one generated once into data/secret_key (mode 0600).
+
+        It signs the confirmation, manage and unsubscribe links sent to subscribers: changing
+        it invalidates every link already sent. Several processes may start at once: the file
+        is created exclusively, and a process that loses the race reads the winner's key.
+        """
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret_key"
+        if path in _file_secrets:  # every link of a 100,000-email fan-out is signed with it
+            return _file_secrets[path]
+        try:
+            key = path.read_text().strip()
+        except FileNotFoundError:
+            key = ""
+        if not key:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            key = secrets.token_urlsafe(48)
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:
+                key = _read_when_written(path)
+            else:
+                with os.fdopen(fd, "w") as fh:
+                    fh.write(key)
+        _file_secrets[path] = key
+        return key
+
+
+_file_secrets: dict[Path, str] = {}
+
+
+def _read_when_written(path: Path) -> str:
+    """The key another process is writing right now (bounded wait)."""
+    import time
+
+    for _ in range(50):
+        key = path.read_text().strip()
+        if key:
+            return key
+        time.sleep(0.02)
+    raise RuntimeError(f"{path} exists but is empty: delete it or set STATUSAPP_SECRET_KEY")
 
 
 @functools.cache

@@ -19,10 +19,15 @@ from statusapp.ui.admin.incidents import incidents_page
 from statusapp.ui.admin.login import login_page
 from statusapp.ui.admin.pages import pages_page
 from statusapp.ui.admin.services import services_page
+from statusapp.ui.admin.channels import ChannelsAdmin, channels_page
+from statusapp.ui.admin.mailbox import MailboxAdmin, mailbox_page
+from statusapp.ui.admin.notifications import NotificationsAdmin, notifications_page
+from statusapp.ui.admin.subscribers import SubscribersAdmin, subscribers_page
 from statusapp.ui.admin.state import AdminState
 from statusapp.ui.admin.api_keys import ApiKeysAdmin, api_keys_page
 from statusapp.ui.public import EMBED_TARGET, PAGE_TARGET, STORAGE_FALLBACK_JS, add_public_pages, storage_fallback
 from statusapp.web import allow_inline_script, api, restrict_socket_origins
+from statusapp.web_subscriptions import router as subscription_routes
 
 logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 logging.getLogger("alembic").setLevel(logging.WARNING)
@@ -37,6 +42,7 @@ async def migrate_on_start():
     yield
 
 
+api.include_router(subscription_routes)
 app = rx.App(
     api_transformer=api,
     head_components=[rx.el.link(rel="icon", href="/favicon.svg", type="image/svg+xml"), storage_fallback()],
@@ -59,3 +65,11 @@ app.add_page(services_page, route=routes.ADMIN_SERVICES, on_load=AdminState.open
 app.add_page(pages_page, route=routes.ADMIN_PAGES, on_load=AdminState.open_console, title="Status pages · statusapp")
 app.add_page(api_keys_page, route=routes.ADMIN_API_KEYS, on_load=ApiKeysAdmin.open_keys, title="API keys · statusapp")
 app.add_page(account_page, route=routes.ADMIN_ACCOUNT, on_load=AdminState.open_console, title="Account · statusapp")
+app.add_page(subscribers_page, route=routes.ADMIN_SUBSCRIBERS, on_load=[AdminState.open_console, SubscribersAdmin.load],
+             title="Subscribers · statusapp")
+app.add_page(notifications_page, route=routes.ADMIN_NOTIFICATIONS,
+             on_load=[AdminState.open_console, NotificationsAdmin.load], title="Notifications · statusapp")
+app.add_page(channels_page, route=routes.ADMIN_CHANNELS, on_load=[AdminState.open_console, ChannelsAdmin.load],
+             title="Channels · statusapp")
+app.add_page(mailbox_page, route=routes.ADMIN_MAILBOX, on_load=[AdminState.open_console, MailboxAdmin.load],
+             title="Dev mailbox · statusapp")

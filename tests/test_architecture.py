@@ -21,7 +21,7 @@ RANKS = {
     "domain": 2,
     "queries": 3, "demo": 3,
     "live": 4, "access": 4, "monitoring": 4, "notify": 4,
-    "web": 5, "ui": 5, "api": 5, "jobs": 5,
+    "web": 5, "web_subscriptions": 5, "ui": 5, "api": 5, "jobs": 5,
     "statusapp": 6, "serve": 6,
     "cli": 7,
 }

@@ -38,6 +38,19 @@ def test_bootstrap_creates_admin_and_demo_once(empty_sqlite, monkeypatch, capsys
     assert _count(User) == 1 and _count(StatusPage) == 1
 
 
+def test_bootstrap_makes_the_link_signing_secret_once_readable_only_by_its_owner(empty_sqlite, monkeypatch):
+    monkeypatch.setattr(get_settings(), "secret_key", "")
+    monkeypatch.setattr(get_settings(), "demo", False)
+    assert cli.main(["bootstrap"]) == 0
+    path = empty_sqlite / "secret_key"
+    secret = path.read_text()
+    assert len(secret) >= 60 and path.stat().st_mode & 0o777 == 0o600
+    assert cli.main(["bootstrap"]) == 0
+    assert path.read_text() == secret == get_settings().effective_secret_key  # kept: old links keep working
+    monkeypatch.setattr(get_settings(), "secret_key", "from-the-environment")
+    assert get_settings().effective_secret_key == "from-the-environment"
+
+
 def test_bootstrap_uses_configured_admin_and_can_skip_demo(empty_sqlite, monkeypatch, capsys):
     monkeypatch.setattr(get_settings(), "admin_email", "ops@example.org")
     monkeypatch.setattr(get_settings(), "admin_password", "a-long-enough-password")

@@ -1,6 +1,6 @@
 """security: custom domains proven by DNS before they serve, login attempts by address
 
-Revision ID: 0002_security
+Revision ID: 0004_security
 Revises: 0003_api
 
 Custom domains: `custom_domain` becomes a claim (no longer unique) and `verified_domain`
@@ -15,7 +15,7 @@ import sqlmodel
 from alembic import op
 
 
-revision: str = '0002_security'
+revision: str = '0004_security'
 down_revision: Union[str, None] = '0003_api'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None

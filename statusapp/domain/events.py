@@ -37,6 +37,14 @@ class EventKind(str, enum.Enum):
     incident_deleted = "incident.deleted"
     api_key_created = "api_key.created"
     api_key_revoked = "api_key.revoked"
+    subscriber_requested = "subscriber.requested"
+    subscriber_confirmed = "subscriber.confirmed"
+    subscriber_updated = "subscriber.updated"
+    subscriber_unsubscribed = "subscriber.unsubscribed"
+    subscriber_removed = "subscriber.removed"
+    subscribers_imported = "subscribers.imported"
+    channel_created = "channel.created"
+    channel_test_requested = "channel.test_requested"
 
 
 class StatusChange(BaseModel):
@@ -176,6 +184,63 @@ class ApiKeyCreated(EventPayload):
 class ApiKeyRevoked(EventPayload):
     kind: ClassVar[EventKind] = EventKind.api_key_revoked
     api_key_id: int
+
+
+class SubscriberRequested(EventPayload):
+    """A subscription was asked for on a public page: the sender emails the address a
+    confirmation link (`mail` "confirm"), or, when it is already confirmed, its manage link
+    ("manage_link"); the page's answer is the same either way. `issued_at` (ISO 8601) dates
+    the confirmation link, so a retried email carries the same link."""
+
+    kind: ClassVar[EventKind] = EventKind.subscriber_requested
+    subscriber_id: int
+    page_id: int
+    mail: str
+    issued_at: str
+
+
+class SubscriberConfirmed(EventPayload):
+    kind: ClassVar[EventKind] = EventKind.subscriber_confirmed
+    subscriber_id: int
+    page_id: int
+
+
+class SubscriberUpdated(EventPayload):
+    kind: ClassVar[EventKind] = EventKind.subscriber_updated
+    subscriber_id: int
+    page_id: int
+
+
+class SubscriberUnsubscribed(EventPayload):
+    kind: ClassVar[EventKind] = EventKind.subscriber_unsubscribed
+    subscriber_id: int
+    page_id: int
+
+
+class SubscriberRemoved(EventPayload):
+    kind: ClassVar[EventKind] = EventKind.subscriber_removed
+    subscriber_id: int
+    page_id: int
+
+
+class SubscribersImported(EventPayload):
+    kind: ClassVar[EventKind] = EventKind.subscribers_imported
+    page_id: int
+    added: int
+
+
+class ChannelCreated(EventPayload):
+    kind: ClassVar[EventKind] = EventKind.channel_created
+    subscriber_id: int
+    page_id: int
+
+
+class ChannelTestRequested(EventPayload):
+    """An admin pressed "send test": the sender posts a test message to this channel only."""
+
+    kind: ClassVar[EventKind] = EventKind.channel_test_requested
+    subscriber_id: int
+    page_id: int
 
 
 PAYLOAD_TYPES: dict[EventKind, type[EventPayload]] = {

@@ -21,7 +21,12 @@ log = logging.getLogger(__name__)
 def all_jobs() -> list[Job]:
     """Every periodic job of the app (the checker, the notification sender and the maintenance
     clock register theirs here)."""
-    return []
+    from statusapp.jobs import notifications
+
+    return [
+        Job("notifications", notifications.send_notifications, every_seconds=2.0),
+        Job("notification-cleanup", notifications.prune_records, every_seconds=3600.0),
+    ]
 
 
 runner: JobsRunner | None = None

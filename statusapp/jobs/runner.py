@@ -22,7 +22,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 
-from statusapp.db import AdvisoryLock
+from statusapp.db import AdvisoryLock, is_outage
 
 log = logging.getLogger(__name__)
 
@@ -139,6 +139,12 @@ class JobsRunner:
             raise
         except Exception as exc:
             stats.failures += 1
+            if is_outage(exc):  # the database is down: said once, not with a traceback per run
+                if not stats.last_error.startswith("database unreachable"):
+                    log.warning("job %s: database unreachable (%s); retrying at its next run", job.name,
+                                type(exc).__name__)
+                stats.last_error = f"database unreachable ({type(exc).__name__})"
+                return
             if stats.last_error != repr(exc):  # a failure that repeats is logged once
                 log.exception("job %s failed", job.name)
             stats.last_error = repr(exc)

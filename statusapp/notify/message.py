@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import datetime
 from typing import Any
 
-from statusapp.enums import IncidentImpact, IncidentStatus, PageIndicator, ServiceStatus
+from statusapp.enums import IncidentImpact, IncidentStatus, MaintenanceStatus, PageIndicator, ServiceStatus
 
 SCHEMA_VERSION = 1
 
@@ -58,19 +58,6 @@ _KIND_LABEL = {
     NoticeKind.maintenance_completed: "Maintenance completed",
     NoticeKind.service_status_changed: "Status change",
 }
-
-
-class MaintenanceStatus(str, enum.Enum):
-    """Statuspage's maintenance statuses. Belongs in statusapp/enums.py once maintenance has models."""
-
-    scheduled = "scheduled"
-    in_progress = "in_progress"
-    verifying = "verifying"
-    completed = "completed"
-
-    @property
-    def label(self) -> str:
-        return self.value.replace("_", " ").capitalize()
 
 
 MAINTENANCE_IMPACT = "maintenance"  # Statuspage's usual impact value for a maintenance

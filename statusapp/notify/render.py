@@ -23,11 +23,10 @@ from typing import NamedTuple
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from statusapp.enums import IncidentStatus, ServiceStatus
+from statusapp.enums import IncidentStatus, MaintenanceStatus, ServiceStatus
 from statusapp.notify.message import (
     MAINTENANCE_COLOR,
     MAINTENANCE_IMPACT,
-    MaintenanceStatus,
     Notice,
 )
 
@@ -74,7 +73,10 @@ def safe_url(url: str | None, *, schemes: tuple[str, ...] = ("https", "http")) -
     if not url or not isinstance(url, str):
         return None
     url = url.strip()
-    if any(ch.isspace() or ch in _NOT_IN_URLS or unicodedata.category(ch)[0] == "C" for ch in url):
+    if url.isascii():  # the usual case, checked at C speed (a fan-out checks 200,000 links)
+        if not url.isprintable() or " " in url or not _NOT_IN_URLS.isdisjoint(url):
+            return None
+    elif any(ch.isspace() or ch in _NOT_IN_URLS or unicodedata.category(ch)[0] == "C" for ch in url):
         return None
     try:
         parts = urlsplit(url)

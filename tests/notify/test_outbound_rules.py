@@ -101,7 +101,7 @@ def test_an_endless_answer_is_read_only_up_to_the_cap():
     result, elapsed, answer = run(scenario(), timeout=20)
     assert result.ids == [None]
     assert elapsed < 2.5
-    assert (answer.status_code, len(answer.content)) == (200, _http.RESPONSE_CAP_BYTES)
+    assert (answer.status_code, len(answer.body)) == (200, _http.MAX_ANSWER_BYTES)
 
 
 def test_a_trickling_receiver_is_given_up_at_the_deadline():

@@ -53,7 +53,7 @@ class AppServer:
         self.redis_url = redis_url
         self.workers = workers
         self.demo = demo
-        self.extra_env = dict(extra_env or {})
+        self.extra_env = dict(extra_env or {})  # e.g. RESEND_API_URL for a benchmark
         self.log_path = log_path or data_dir / "server.log"
         self.proc: subprocess.Popen | None = None
 
@@ -76,6 +76,7 @@ class AppServer:
         env.pop("STATUSAPP_REDIS_URL", None)
         if self.redis_url:
             env["REDIS_URL"] = self.redis_url
+        env.update(self.extra_env)
         return env
 
     def _isolated_copy(self) -> Path:

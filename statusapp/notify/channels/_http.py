@@ -1,4 +1,10 @@
-"""The POST shared by the webhook, Slack and Discord channels: bounded, no redirects, errors mapped."""
+"""The POST shared by the webhook, Slack and Discord channels: bounded, no redirects, errors mapped.
+
+Every post goes through `statusapp.outbound.fetch_capped` on the client it is given (the app's
+client refuses private and metadata addresses at connect time): at most `MAX_ANSWER_BYTES` of
+the receiver's answer is read, and the whole exchange ends within the timeout whatever the
+receiver does.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +14,11 @@ from typing import Any
 
 import httpx
 
-from statusapp import outbound
 from statusapp.notify.channels.base import DeliveryError, parse_retry_after, redact_url
+from statusapp.outbound import CappedResponse, DNSLookupFailed, OutboundRefused, fetch_capped
 
 DEFAULT_TIMEOUT_S = 10.0
-# What is read of a receiver's answer: enough for an error message or Discord's retry_after.
-RESPONSE_CAP_BYTES = 64 * 1024
+MAX_ANSWER_BYTES = 64 * 1024
 
 
 def json_body(payload: Any) -> bytes:
@@ -22,9 +27,8 @@ def json_body(payload: Any) -> bytes:
 
 
 async def post(client: httpx.AsyncClient, url: str, body: bytes, headers: dict[str, str], *,
-               timeout_s: float = DEFAULT_TIMEOUT_S) -> httpx.Response:
-    """POST `body`; the whole exchange (connect, send, answer) is bounded by `timeout_s`, and
-    at most RESPONSE_CAP_BYTES of the answer's body are read (the rest is dropped unread).
+               timeout_s: float = DEFAULT_TIMEOUT_S) -> CappedResponse:
+    """POST `body`; the whole exchange (connect, send, answer) is bounded by `timeout_s`.
 
     Network failures and timeouts raise a retryable DeliveryError, a target the outbound guard
     refuses (a private address, with the app's subscriber client) a permanent one; any HTTP
@@ -34,15 +38,15 @@ async def post(client: httpx.AsyncClient, url: str, body: bytes, headers: dict[s
     """
     where = redact_url(url)
     try:
-        async with asyncio.timeout(timeout_s):
-            answer = await outbound.fetch_capped(
-                client, "POST", url, headers={"Content-Type": "application/json", **headers}, content=body,
-                max_bytes=RESPONSE_CAP_BYTES, deadline_s=timeout_s, max_redirects=0,
+        async with asyncio.timeout(timeout_s + 1):  # fetch_capped's own deadline comes first
+            return await fetch_capped(
+                client, "POST", url, content=body, headers={"Content-Type": "application/json", **headers},
+                max_bytes=MAX_ANSWER_BYTES, deadline_s=timeout_s, max_redirects=0,
             )
-        return httpx.Response(answer.status_code, headers=answer.headers, content=answer.body,
-                              request=httpx.Request("POST", url))
-    except outbound.OutboundRefused as exc:
+    except OutboundRefused as exc:
         raise DeliveryError(f"{where}: {exc}", retryable=False) from None
+    except DNSLookupFailed:
+        raise DeliveryError(f"{where}: DNS lookup failed", retryable=True) from None
     except (TimeoutError, httpx.TimeoutException):
         raise DeliveryError(f"{where} did not answer within {timeout_s:g} s", retryable=True) from None
     except (httpx.InvalidURL, httpx.UnsupportedProtocol):
@@ -51,7 +55,7 @@ async def post(client: httpx.AsyncClient, url: str, body: bytes, headers: dict[s
         raise DeliveryError(f"could not reach {where}: {type(exc).__name__}", retryable=True) from None
 
 
-def http_error(response: httpx.Response, url: str, *, permanent_4xx: bool, detail: str = "") -> DeliveryError:
+def http_error(response: CappedResponse, url: str, *, permanent_4xx: bool, detail: str = "") -> DeliveryError:
     """A non-2xx answer as a DeliveryError; 408/425/429/5xx are always retryable."""
     status = response.status_code
     retry_after = parse_retry_after(response.headers.get("retry-after"))

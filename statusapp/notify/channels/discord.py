@@ -13,6 +13,7 @@ retryable; other 4xx (404 unknown webhook, 401 bad token, 400 bad payload) are p
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -24,6 +25,7 @@ from statusapp.notify.channels import _http
 from statusapp.notify.channels.base import Channel, DeliveryError, Recipient, SendResult
 from statusapp.notify.message import MAINTENANCE_COLOR, Notice
 from statusapp.notify.render import fit_escaped, message_text, one_line, safe_url
+from statusapp.outbound import CappedResponse
 
 TITLE_MAX = 256
 DESCRIPTION_MAX = 4096
@@ -144,9 +146,9 @@ class DiscordChannel(Channel):
         raise error
 
 
-def _body_retry_after(response: httpx.Response) -> float | None:
+def _body_retry_after(response: CappedResponse) -> float | None:
     try:
-        value = response.json().get("retry_after")
+        value = json.loads(response.body).get("retry_after")
         return max(0.0, float(value)) if value is not None else None
     except (ValueError, AttributeError, TypeError):
         return None

@@ -39,6 +39,7 @@ Each email carries RFC 8058 one-click unsubscribe headers:
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import threading
 from collections.abc import Mapping, Sequence
@@ -57,7 +58,7 @@ from statusapp.notify.channels.base import (
     parse_retry_after,
 )
 from statusapp.notify.message import Notice
-from statusapp.notify.render import one_line, render_email_template, safe_url
+from statusapp.notify.render import RenderedEmail, one_line, render_email_template, safe_url
 
 MAX_BATCH = 100
 DEFAULT_TIMEOUT_S = 10.0
@@ -100,7 +101,8 @@ def configure_resend(*, api_key: str, api_url: str | None = None, timeout_s: flo
     return resend.api_url
 
 
-def _display_sender(sender: str, page_name: str) -> str:
+@functools.lru_cache(maxsize=64)
+def display_sender(sender: str, page_name: str) -> str:
     """`sender` as is when it has a display name, else "<page name> <address>" (quoted, one line)."""
     name, address = parseaddr(sender)
     if name or not address:
@@ -109,7 +111,31 @@ def _display_sender(sender: str, page_name: str) -> str:
     return f'"{clean}" <{address}>' if clean else address
 
 
-def _plausible_address(address: str) -> bool:
+def unsubscribe_headers(unsubscribe_url: str, mailto: str | None = None) -> dict[str, str]:
+    """RFC 2369 List-Unsubscribe, and RFC 8058's one-click header when the URL is https."""
+    values = [f"<{unsubscribe_url}>"]
+    if mailto:
+        values.append(f"<mailto:{mailto}?subject=unsubscribe>")
+    headers = {"List-Unsubscribe": ", ".join(values)}
+    if unsubscribe_url.lower().startswith("https://"):  # RFC 8058 one-click needs HTTPS
+        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    return headers
+
+
+def email_message(*, sender: str, page_name: str, to: str, rendered: RenderedEmail, unsubscribe_url: str | None,
+                  reply_to: str | None = None, unsubscribe_mailto: str | None = None) -> dict[str, Any]:
+    """One email as Resend's API takes it (the dev mailbox stores the same dict). Account
+    emails (a confirmation) have no unsubscribe URL: there is nothing to leave yet."""
+    email: dict[str, Any] = {"from": display_sender(sender, page_name), "to": [to], "subject": rendered.subject,
+                             "html": rendered.html, "text": rendered.text}
+    if unsubscribe_url:
+        email["headers"] = unsubscribe_headers(unsubscribe_url, unsubscribe_mailto)
+    if reply_to:
+        email["reply_to"] = reply_to
+    return email
+
+
+def plausible_address(address: str) -> bool:
     """A cheap local check; Resend validates properly (permissive mode reports per email)."""
     if not address or len(address) > 320 or any(c in address for c in ' \t\r\n<>,;"'):
         return False
@@ -137,38 +163,27 @@ class EmailChannel(Channel):
     # ------------------------------------------------------------------ pure part
 
     def unsubscribe_headers(self, unsubscribe_url: str) -> dict[str, str]:
-        values = [f"<{unsubscribe_url}>"]
-        if self.unsubscribe_mailto:
-            values.append(f"<mailto:{self.unsubscribe_mailto}?subject=unsubscribe>")
-        headers = {"List-Unsubscribe": ", ".join(values)}
-        if unsubscribe_url.lower().startswith("https://"):  # RFC 8058 one-click needs HTTPS
-            headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-        return headers
+        return unsubscribe_headers(unsubscribe_url, self.unsubscribe_mailto)
 
     def build_emails(self, notice: Notice, recipients: Sequence[Recipient]
                      ) -> tuple[list[dict[str, Any]], list[int], dict[int, str]]:
         """(emails to send, their recipient indexes, recipients rejected locally with why)."""
         template = render_email_template(notice)
-        sender = _display_sender(self.sender, notice.page.name)
         emails: list[dict[str, Any]] = []
         indexes: list[int] = []
         rejected: dict[int, str] = {}
         for i, r in enumerate(recipients):
-            if not _plausible_address(r.address):
+            if not plausible_address(r.address):
                 rejected[i] = "invalid email address"
                 continue
             unsubscribe = safe_url(r.unsubscribe_url)
             if unsubscribe is None or safe_url(r.manage_url) is None:
                 rejected[i] = "missing or invalid manage/unsubscribe URL"
                 continue
-            subject, html, text = template.fill(manage_url=r.manage_url, unsubscribe_url=unsubscribe)
-            email: dict[str, Any] = {
-                "from": sender, "to": [r.address], "subject": subject, "html": html, "text": text,
-                "headers": self.unsubscribe_headers(unsubscribe),
-            }
-            if self.reply_to:
-                email["reply_to"] = self.reply_to
-            emails.append(email)
+            rendered = template.fill(manage_url=r.manage_url, unsubscribe_url=unsubscribe)
+            emails.append(email_message(sender=self.sender, page_name=notice.page.name, to=r.address,
+                                        rendered=rendered, unsubscribe_url=unsubscribe, reply_to=self.reply_to,
+                                        unsubscribe_mailto=self.unsubscribe_mailto))
             indexes.append(i)
         return emails, indexes, rejected
 
@@ -197,6 +212,17 @@ class EmailChannel(Channel):
                 ids[i] = email_id
         return ids, errors
 
+    async def send_emails(self, emails: list[dict[str, Any]], *, idempotency_key: str
+                          ) -> tuple[list[str | None], dict[int, str]]:
+        """`send_batch` of ready-made emails from async code: in a worker thread, bounded."""
+        try:
+            return await asyncio.wait_for(
+                asyncio.to_thread(self.send_batch, emails, idempotency_key=idempotency_key),
+                timeout=self.timeout_s * 2 + CONNECT_TIMEOUT_S,
+            )
+        except TimeoutError:
+            raise DeliveryError(f"Resend did not answer within {self.timeout_s:g} s", retryable=True) from None
+
     async def send(self, notice: Notice, recipients: Sequence[Recipient], *,
                    idempotency_key: str) -> SendResult:
         """Render and send one batch; the blocking SDK call runs in a worker thread, bounded."""
@@ -205,13 +231,7 @@ class EmailChannel(Channel):
         result = SendResult(ids=[None] * len(recipients), rejected=rejected)
         if not emails:
             return result
-        try:
-            ids, errors = await asyncio.wait_for(
-                asyncio.to_thread(self.send_batch, emails, idempotency_key=idempotency_key),
-                timeout=self.timeout_s * 2 + CONNECT_TIMEOUT_S,
-            )
-        except TimeoutError:
-            raise DeliveryError(f"Resend did not answer within {self.timeout_s:g} s", retryable=True) from None
+        ids, errors = await self.send_emails(emails, idempotency_key=idempotency_key)
         for j, i in enumerate(indexes):
             result.ids[i] = ids[j]
             if j in errors:

@@ -124,6 +124,6 @@ class SlackChannel(Channel):
         body = _http.json_body(build_payload(notice))
         response = await _http.post(self.client, url, body, {}, timeout_s=self.timeout_s)
         if not 200 <= response.status_code < 300:
-            detail = one_line(response.text[:100]) if response.status_code < 500 else ""
+            detail = one_line(response.body[:100].decode("utf-8", "replace")) if response.status_code < 500 else ""
             raise _http.http_error(response, url, permanent_4xx=True, detail=detail)
         return SendResult(ids=[None])

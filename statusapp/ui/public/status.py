@@ -22,6 +22,7 @@ from statusapp.ui.public.common import (
     paused_note,
     shell,
 )
+from statusapp.ui.public.subscribe import subscribe_box
 
 
 _PAGE_VIEW = TypeAdapter(PageView)
@@ -209,6 +210,7 @@ def page_body(view) -> rx.Component:
                 style={"width": "100%"},
             ),
             incident_list("Resolved in the last 7 days", view.recent, view, "recent-incidents"),
+            subscribe_box(view),
         ),
         rx.el.footer(
             rx.hstack(
