@@ -46,6 +46,7 @@ api.include_router(subscription_routes)
 app = rx.App(
     api_transformer=api,
     head_components=[rx.el.link(rel="icon", href="/favicon.svg", type="image/svg+xml"), storage_fallback()],
+    stylesheets=["/console.css"],
 )
 overlay.install(app)
 restrict_socket_origins(app)

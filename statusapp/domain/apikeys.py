@@ -61,10 +61,11 @@ def create_api_key(*, actor: Actor, name: str) -> NewApiKey:
     return NewApiKey(key.id, key.name, key.prefix, token)
 
 
-def revoke_api_key(*, actor: Actor, api_key_id: int) -> None:
+def revoke_api_key(*, actor: Actor, api_key_id: object) -> None:
     """Revoke a key of the actor's organization; it stops working at its next request."""
     with unit_of_work() as uow:
-        key = uow.session.get(ApiKey, api_key_id)
+        key_id = parse_id(api_key_id)
+        key = uow.session.get(ApiKey, key_id) if key_id is not None else None
         if key is None or key.organization_id != actor.organization_id:
             raise NotFound("API key", api_key_id)
         if key.revoked_at is None:

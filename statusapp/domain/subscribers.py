@@ -43,7 +43,7 @@ from statusapp.domain.events import (
     SubscriberUnsubscribed,
     SubscriberUpdated,
 )
-from statusapp.domain.validation import Errors, clean_text
+from statusapp.domain.validation import Errors, clean_text, parse_id, shown
 from statusapp.enums import SubscriberKind, SubscriberStatus
 from statusapp.models import (
     Service,
@@ -117,10 +117,9 @@ def _clean_choice(session, errors: Errors, page_id: int, service_ids: Iterable[A
     chosen: list[int] = []
     on_page = _page_service_ids(session, page_id)
     for raw in service_ids or []:
-        try:
-            sid = int(raw)
-        except (TypeError, ValueError):
-            errors.add("services", f"'{raw}' is not a service.")
+        sid = parse_id(raw)
+        if sid is None:
+            errors.add("services", f"{shown(raw)} is not a service.")
             continue
         if sid not in on_page:
             errors.add("services", "Choose services shown on this page.")
@@ -138,10 +137,9 @@ def _set_services(session, subscriber: Subscriber, service_ids: Sequence[int]) -
 
 
 def _public_page(session, page_id: Any) -> StatusPage:
-    try:
-        pid = int(page_id)
-    except (TypeError, ValueError):
-        raise NotFound("status page") from None
+    pid = parse_id(page_id)
+    if pid is None:
+        raise NotFound("status page")
     page = session.get(StatusPage, pid)
     if page is None or not page.is_public:
         raise NotFound("status page", pid)
@@ -320,10 +318,9 @@ def rotate_secret(*, token: str) -> str:
 
 
 def _org_page(session, actor: Actor, page_id: Any) -> StatusPage:
-    try:
-        pid = int(page_id)
-    except (TypeError, ValueError):
-        raise ValidationError.one("page_id", "Choose a status page.") from None
+    pid = parse_id(page_id)
+    if pid is None:
+        raise ValidationError.one("page_id", "Choose a status page.")
     page = session.get(StatusPage, pid)
     if page is None or page.organization_id != actor.organization_id:
         raise NotFound("status page", pid)
@@ -331,10 +328,9 @@ def _org_page(session, actor: Actor, page_id: Any) -> StatusPage:
 
 
 def _org_subscriber(session, actor: Actor, subscriber_id: Any) -> Subscriber:
-    try:
-        sid = int(subscriber_id)
-    except (TypeError, ValueError):
-        raise NotFound("subscriber") from None
+    sid = parse_id(subscriber_id)
+    if sid is None:
+        raise NotFound("subscriber")
     sub = session.get(Subscriber, sid, with_for_update=True)
     if sub is None or sub.organization_id != actor.organization_id:
         raise NotFound("subscriber", sid)

@@ -21,6 +21,7 @@ import hashlib
 import hmac
 
 from statusapp.domain.errors import ValidationError
+from statusapp.domain.validation import parse_id
 from statusapp.settings import get_settings
 
 CONFIRM = "confirm"
@@ -67,9 +68,12 @@ def token_subscriber_id(token: str | None) -> int:
     if len(parts) not in (2, 3) or len(parts[-1]) != _SIG_LEN or len(token or "") > 200:
         raise ValidationError.one("token", INVALID)
     try:
-        return int(parts[0], 36)
+        subscriber_id = int(parts[0], 36)
     except ValueError:
         raise ValidationError.one("token", INVALID) from None
+    if parse_id(subscriber_id) is None:  # no row has such an id (and the database refuses it)
+        raise ValidationError.one("token", INVALID)
+    return subscriber_id
 
 
 def verify(token: str, purpose: str, subscriber_id: int, address: str, *, now: dt.datetime | None = None) -> None:

@@ -28,7 +28,7 @@ class AccountAdmin(AdminState):
             self.errors, self.notice = {"confirm_password": "The two new passwords differ."}, ""
             return None
         out = await self._call(
-            auth.change_password,
+            auth.change_password, done="Password changed.",
             current_password=_password(form, "current_password"),
             new_password=new,
             client_ip=self._client_address(),
@@ -40,7 +40,7 @@ class AccountAdmin(AdminState):
 
     @rx.event
     async def sign_out_everywhere(self):
-        out = await self._call(auth.sign_out_everywhere)
+        out = await self._call(auth.sign_out_everywhere, done="Signed out everywhere.")
         return rx.redirect(routes.ADMIN_LOGIN) if out.ok else out.event
 
 

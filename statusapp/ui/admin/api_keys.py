@@ -9,6 +9,7 @@ import datetime as dt
 import reflex as rx
 
 from statusapp.domain import apikeys
+from statusapp.domain.validation import parse_id
 from statusapp.queries.rest import list_api_keys
 from statusapp.ui.admin.layout import console, field
 from statusapp.ui.admin.state import AdminState
@@ -53,7 +54,7 @@ class ApiKeysAdmin(AdminState):
 
     @rx.event
     async def create(self):
-        out = await self._call(apikeys.create_api_key, name=self.key_name)
+        out = await self._call(apikeys.create_api_key, done="API key created.", name=self.key_name)
         if out.ok:
             self.new_token, self.key_name = out.value.token, ""
             self.notice = f"Key '{out.value.name}' created. Copy it now: it is not shown again."
@@ -62,7 +63,7 @@ class ApiKeysAdmin(AdminState):
 
     @rx.event
     async def revoke(self, key_id: int):
-        out = await self._call(apikeys.revoke_api_key, api_key_id=int(key_id))
+        out = await self._call(apikeys.revoke_api_key, done="API key revoked.", api_key_id=parse_id(key_id))
         if out.ok:
             self.new_token = ""
             self.notice = "Key revoked."

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import reflex as rx
 
-from statusapp.domain import Actor, subscribers as ops
+from statusapp.domain import Actor
+from statusapp.domain import subscribers as ops
+from statusapp.domain.validation import parse_id
 from statusapp.queries import notifications as reads
 from statusapp.ui.admin.layout import console, field
 from statusapp.ui.admin.state import AdminState
@@ -54,7 +56,7 @@ class ChannelsAdmin(AdminState):
 
     @rx.event
     async def add(self):
-        out = await self._call(ops.create_channel, page_id=self.page_id, kind=self.kind, url=self.url, name=self.name)
+        out = await self._call(ops.create_channel, done="Channel added.", page_id=self.page_id, kind=self.kind, url=self.url, name=self.name)
         if not out.ok:
             return out.event
         self.secret_once = out.value.secret
@@ -68,14 +70,14 @@ class ChannelsAdmin(AdminState):
 
     @rx.event
     async def send_test(self, subscriber_id: int):
-        out = await self._call(ops.request_channel_test, subscriber_id=int(subscriber_id))
+        out = await self._call(ops.request_channel_test, done="Test message queued.", subscriber_id=parse_id(subscriber_id))
         if out.ok:
             self.notice = "Test queued: it goes out within seconds. Refresh to see how it went."
         return out.event
 
     @rx.event
     async def remove(self, subscriber_id: int):
-        out = await self._call(ops.remove_subscriber, subscriber_id=int(subscriber_id))
+        out = await self._call(ops.remove_subscriber, done="Removed.", subscriber_id=parse_id(subscriber_id))
         if out.ok:
             self.notice = "Channel removed."
             return await self.load()

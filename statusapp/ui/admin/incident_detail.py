@@ -111,7 +111,7 @@ class IncidentDetailAdmin(AdminState):
         before = {s["service_id"]: s["status"] for s in self.incident.services}
         changed = {k: v for k, v in self.update_choices.items() if before.get(k, NOT_AFFECTED) != v}
         out = await self._call(
-            ops.post_update,
+            ops.post_update, done="Update posted.",
             incident_id=self.incident_id,
             status=self.update_status,
             message=self.update_message,
@@ -126,7 +126,7 @@ class IncidentDetailAdmin(AdminState):
     @rx.event
     async def resolve(self):
         out = await self._call(
-            ops.resolve_incident, incident_id=self.incident_id, message=IncidentStatus.resolved.default_message
+            ops.resolve_incident, done="Incident resolved.", incident_id=self.incident_id, message=IncidentStatus.resolved.default_message
         )
         if out.ok:
             await self.open_incident()
@@ -136,7 +136,7 @@ class IncidentDetailAdmin(AdminState):
     @rx.event
     async def save_details(self):
         out = await self._call(
-            ops.edit_incident, incident_id=self.incident_id, title=self.edit_title, impact=self.edit_impact
+            ops.edit_incident, done="Incident saved.", incident_id=self.incident_id, title=self.edit_title, impact=self.edit_impact
         )
         if out.ok:
             self.notice = "Incident saved."
@@ -144,14 +144,14 @@ class IncidentDetailAdmin(AdminState):
 
     @rx.event
     async def publish_postmortem(self):
-        out = await self._call(ops.write_postmortem, incident_id=self.incident_id, text=self.postmortem)
+        out = await self._call(ops.write_postmortem, done="Postmortem published.", incident_id=self.incident_id, text=self.postmortem)
         if out.ok:
             self.notice = "Postmortem published."
         return out.event
 
     @rx.event
     async def delete(self):
-        out = await self._call(ops.delete_incident, incident_id=self.incident_id)
+        out = await self._call(ops.delete_incident, done="Incident deleted.", incident_id=self.incident_id)
         if out.ok:
             return rx.redirect(routes.ADMIN_INCIDENTS)
         return out.event

@@ -13,6 +13,7 @@ from statusapp.ui.admin.layout import console, field
 from statusapp.ui.admin.state import AdminState
 from statusapp.ui.admin.widgets import (
     choose_service_status,
+    empty_state,
     incident_table,
     markdown_preview,
     select_of,
@@ -78,7 +79,7 @@ class IncidentsAdmin(AdminState):
     @rx.event
     async def declare(self):
         out = await self._call(
-            ops.create_incident,
+            ops.create_incident, done="Incident declared.",
             title=self.title,
             impact=self.impact,
             status=self.status,
@@ -123,6 +124,10 @@ def incidents_page() -> rx.Component:
     return console(
         "Incidents",
         declare_form(),
-        rx.heading("All incidents", size="4"),
-        incident_table(AdminState.incidents),
+        rx.heading("All incidents", size="4", as_="h2"),
+        rx.cond(
+            AdminState.incidents.length() > 0,
+            incident_table(AdminState.incidents),
+            empty_state("No incidents yet.", "When something breaks, declare one above: pages update at once."),
+        ),
     )

@@ -7,12 +7,37 @@ import reflex as rx
 from statusapp import routes
 from statusapp.ui.admin.state import AdminState
 
-
 SIGN_OUT_FORM = "sign-out-form"
 
 
 def nav_link(label: str, href: str) -> rx.Component:
     return rx.link(label, href=href, weight="medium")
+
+
+def toast() -> rx.Component:
+    """The last change's confirmation, or why it failed, for a few seconds in the corner
+    (assets/console.css fades it out; a new toast re-mounts it through its key)."""
+    return rx.cond(
+        AdminState.toast_text != "",
+        rx.box(
+            rx.text(AdminState.toast_text, size="2", weight="medium"),
+            key=AdminState.toast_seq.to_string(),
+            class_name="console-toast",
+            data_kind=AdminState.toast_kind,
+            role=rx.cond(AdminState.toast_kind == "error", "alert", "status"),
+            position="fixed",
+            bottom="1.25em",
+            right="1.25em",
+            z_index="900",
+            max_width="min(28em, calc(100vw - 2.5em))",
+            padding="0.7em 1em",
+            border_radius="var(--radius-3)",
+            border=rx.cond(AdminState.toast_kind == "error", "1px solid var(--red-8)", "1px solid var(--green-8)"),
+            background_color=rx.cond(AdminState.toast_kind == "error", "var(--red-2)", "var(--green-2)"),
+            color="var(--gray-12)",
+            box_shadow="0 4px 14px rgba(0,0,0,0.15)",
+        ),
+    )
 
 
 def console(title: str, *children: rx.Component) -> rx.Component:
@@ -66,6 +91,7 @@ def console(title: str, *children: rx.Component) -> rx.Component:
                 size="4",
                 padding_y="1.5em",
             ), id="main"),
+            toast(),
         ),
         rx.center(rx.spinner(size="3"), min_height="50vh"),
     )

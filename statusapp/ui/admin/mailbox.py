@@ -7,6 +7,7 @@ from __future__ import annotations
 import reflex as rx
 
 from statusapp.domain import Actor
+from statusapp.domain.validation import parse_id
 from statusapp.queries import notifications as reads
 from statusapp.settings import get_settings
 from statusapp.ui.admin.layout import console
@@ -43,7 +44,7 @@ class MailboxAdmin(AdminState):
 
     @rx.event
     async def open_mail(self, mail_id: int):
-        out = await self._call(_one, mail_id=int(mail_id))
+        out = await self._call(_one, mail_id=parse_id(mail_id))
         if out.ok:
             self.mail = out.value or reads.Mail()
         return out.event

@@ -6,6 +6,7 @@ from __future__ import annotations
 import reflex as rx
 
 from statusapp.domain import Actor
+from statusapp.domain.validation import parse_id
 from statusapp.enums import DeliveryStatus
 from statusapp.queries import notifications as reads
 from statusapp.ui.admin.layout import console
@@ -49,7 +50,7 @@ class NotificationsAdmin(AdminState):
 
     @rx.event
     async def show(self, event_id: int):
-        self.event_id = int(event_id)
+        self.event_id = parse_id(event_id) or 0
         return await self._load_rows()
 
     @rx.event

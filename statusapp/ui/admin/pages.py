@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import reflex as rx
 
+from statusapp import routes
 from statusapp.domain import domains as domain_ops
 from statusapp.domain import pages as ops
 from statusapp.domain import validation as limits
 from statusapp.domain.validation import bounded_text, parse_id
 from statusapp.enums import PageIndicator
-from statusapp import routes
 from statusapp.queries.admin import AdminPage, AdminService
 from statusapp.settings import get_settings
 from statusapp.ui.admin.embeds import embed_section, embed_snippets
 from statusapp.ui.admin.layout import console, field
 from statusapp.ui.admin.state import AdminState
+from statusapp.ui.admin.widgets import empty_state
 from statusapp.ui.components import card, confirm_button, move_buttons
 from statusapp.ui.format import time_text
 
@@ -118,9 +119,9 @@ class PagesAdmin(AdminState):
         fields = {k: self.form.get(k, "") for k in TEXT_FIELDS}
         fields["is_public"] = self.is_public
         if self.editing_id:
-            out = await self._call(ops.update_page, page_id=self.editing_id, service_ids=self.selected, **fields)
+            out = await self._call(ops.update_page, done="Page saved.", page_id=self.editing_id, service_ids=self.selected, **fields)
         else:
-            out = await self._call(ops.create_page, service_ids=self.selected, **fields)
+            out = await self._call(ops.create_page, done="Page created.", service_ids=self.selected, **fields)
         if out.ok:
             self.notice = f"Page '{self.form.get('name', '')}' saved."
             self.editing_id = out.value.id
@@ -128,7 +129,7 @@ class PagesAdmin(AdminState):
 
     @rx.event
     async def delete(self, page_id: int):
-        out = await self._call(ops.delete_page, page_id=parse_id(page_id))
+        out = await self._call(ops.delete_page, done="Page deleted.", page_id=parse_id(page_id))
         if out.ok and self.editing_id == page_id:
             self.editing_id = 0
         return out.event
@@ -262,10 +263,16 @@ def pages_page() -> rx.Component:
     return console(
         "Status pages",
         card(
-            rx.table.root(
-                rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in ("Page", "URL", "Visibility", "")])),
-                rx.table.body(rx.foreach(AdminState.pages, page_row)),
-                width="100%",
+            rx.cond(
+                AdminState.pages.length() > 0,
+                rx.table.root(
+                    rx.table.header(rx.table.row(*[rx.table.column_header_cell(h)
+                                                   for h in ("Page", "URL", "Visibility", "")])),
+                    rx.table.body(rx.foreach(AdminState.pages, page_row)),
+                    width="100%",
+                ),
+                empty_state("No status page yet.", "Create one with New page: a name, an address (slug), the "
+                            "services it shows, and your colours."),
             ),
             rx.button("New page", on_click=s.new, variant="soft", margin_top="0.75em"),
         ),

@@ -8,6 +8,7 @@ from statusapp.domain import services as ops
 from statusapp.domain.validation import DESCRIPTION_MAX, NAME_MAX, SLUG_MAX, bounded_text, parse_id
 from statusapp.ui.admin.layout import console, field
 from statusapp.ui.admin.state import AdminState
+from statusapp.ui.admin.widgets import empty_state
 from statusapp.ui.components import card, confirm_button, move_buttons, status_badge
 
 NO_GROUP = "0"
@@ -60,28 +61,28 @@ class ServicesAdmin(AdminState):
         gid = parse_id(self.group_id)
         fields = dict(name=self.name, slug=self.slug, description=self.description, group_id=gid)
         if self.editing_id:
-            out = await self._call(ops.update_service, service_id=self.editing_id, **fields)
+            out = await self._call(ops.update_service, done="Service saved.", service_id=self.editing_id, **fields)
         else:
-            out = await self._call(ops.create_service, **fields)
+            out = await self._call(ops.create_service, done="Service added.", **fields)
         if out.ok:
             self.notice = f"Service '{self.name}' saved."
             self.editing_id, self.name, self.slug, self.description = 0, "", "", ""
-            return None
+            return out.event
         return out.event
 
     @rx.event
     async def delete(self, service_id: int):
-        out = await self._call(ops.delete_service, service_id=parse_id(service_id))
+        out = await self._call(ops.delete_service, done="Service deleted.", service_id=parse_id(service_id))
         return out.event
 
     @rx.event
     async def move(self, service_id: int, offset: int):
-        out = await self._call(ops.move_service, service_id=parse_id(service_id), offset=offset)
+        out = await self._call(ops.move_service, done="Order saved.", service_id=parse_id(service_id), offset=offset)
         return out.event
 
     @rx.event
     async def add_group(self):
-        out = await self._call(ops.create_group, name=self.group_name)
+        out = await self._call(ops.create_group, done="Group added.", name=self.group_name)
         if out.ok:
             self.group_name = ""
         return out.event
@@ -89,14 +90,14 @@ class ServicesAdmin(AdminState):
     @rx.event
     async def rename_group(self, group_id: int, form: dict):
         name = form.get("name", "") if isinstance(form, dict) else ""
-        out = await self._call(ops.update_group, group_id=parse_id(group_id), name=bounded_text(name, NAME_MAX + 1))
+        out = await self._call(ops.update_group, done="Group renamed.", group_id=parse_id(group_id), name=bounded_text(name, NAME_MAX + 1))
         if out.ok:
             self.notice = "Group renamed."
         return out.event
 
     @rx.event
     async def delete_group(self, group_id: int):
-        out = await self._call(ops.delete_group, group_id=parse_id(group_id))
+        out = await self._call(ops.delete_group, done="Group deleted.", group_id=parse_id(group_id))
         return out.event
 
     @rx.event
@@ -108,7 +109,7 @@ class ServicesAdmin(AdminState):
         i = ids.index(gid)
         j = max(0, min(len(ids) - 1, i + int(offset)))
         ids.insert(j, ids.pop(i))
-        out = await self._call(ops.reorder_groups, group_ids=ids)
+        out = await self._call(ops.reorder_groups, done="Order saved.", group_ids=ids)
         return out.event
 
 
@@ -185,10 +186,16 @@ def services_page() -> rx.Component:
             )
         ),
         card(
-            rx.table.root(
-                rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in ("Service", "Group", "Status", "")])),
-                rx.table.body(rx.foreach(AdminState.services, service_row)),
-                width="100%",
+            rx.cond(
+                AdminState.services.length() > 0,
+                rx.table.root(
+                    rx.table.header(rx.table.row(*[rx.table.column_header_cell(h)
+                                                   for h in ("Service", "Group", "Status", "")])),
+                    rx.table.body(rx.foreach(AdminState.services, service_row)),
+                    width="100%",
+                ),
+                empty_state("No services yet.", "Add the first one above: a name (\"API\") and a slug (\"api\"). "
+                            "Then choose which status pages show it."),
             )
         ),
         card(

@@ -20,8 +20,15 @@ from statusapp.domain import Actor, DomainError, ValidationError
 from statusapp.live import admin_room, hub
 from statusapp.queries.admin import AdminGroup, AdminIncident, AdminPage, AdminService, load_admin_data
 
-
 DATABASE_UNAVAILABLE = "Database unavailable: not saved. Try again."
+
+
+def failure_text(errors: dict[str, str]) -> str:
+    """A failed form's toast: its one message, or a pointer to the messages by the fields."""
+    if set(errors) == {"_"}:
+        return errors["_"]
+    return "Not saved: " + (next(iter(errors.values())) if len(errors) == 1 else
+                            f"{len(errors)} fields need a fix (see the messages by them).")
 
 
 @dataclasses.dataclass
@@ -41,6 +48,10 @@ class AdminState(rx.State):
     # Field -> message of the last failed form, shown next to each field.
     errors: dict[str, str] = {}
     notice: str = ""
+    # The last confirmation or failure, shown briefly as a toast; seq restarts its animation.
+    toast_text: str = ""
+    toast_kind: str = "success"
+    toast_seq: int = 0
     _room: str = ""
 
     @rx.var
@@ -64,9 +75,11 @@ class AdminState(rx.State):
         self.signed_in = True
         return access.actor_for(user)
 
-    async def _call(self, operation: Callable[..., Any], **kwargs: Any) -> Outcome:
+    async def _call(self, operation: Callable[..., Any], *, done: str | None = None, **kwargs: Any) -> Outcome:
         """Run a domain operation as the signed-in user; field errors land in `errors`.
 
+        Every change confirms itself with a short toast (`done`, for operations that change
+        something), and every failure says why in one (field errors also show by their fields).
         A handler returns `outcome.event` (the sign-in redirect, or nothing): never the
         operation's value, which is a database row Reflex cannot send.
         """
@@ -77,18 +90,28 @@ class AdminState(rx.State):
             value = await asyncio.to_thread(operation, actor=actor, **kwargs)
         except ValidationError as exc:
             self.errors, self.notice = exc.errors, ""
+            self._toast("error", failure_text(exc.errors))
             return Outcome(False)
         except DomainError as exc:  # NotFound, AuthError...
             self.errors, self.notice = {"_": str(exc)}, ""
+            self._toast("error", str(exc))
             return Outcome(False)
         except Exception as exc:
             if not is_outage(exc):
                 raise
             self.errors, self.notice = {"_": DATABASE_UNAVAILABLE}, ""
+            self._toast("error", DATABASE_UNAVAILABLE)
             return Outcome(False)
         self.errors = {}
+        if done:
+            self._toast("success", done)
         await self._reload_if_reachable(actor)
         return Outcome(True, value)
+
+    def _toast(self, kind: str, text: str) -> None:
+        """Show a short message in the corner (ui/admin/layout.py `toast`). Plain state, not
+        Reflex's rx.toast: that runs through eval, which the Content-Security-Policy forbids."""
+        self.toast_kind, self.toast_text, self.toast_seq = kind, text, self.toast_seq + 1
 
     async def _reload_if_reachable(self, actor: Actor) -> None:
         try:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import reflex as rx
 
 from statusapp import routes
-from statusapp.domain import Actor, subscribers as ops
+from statusapp.domain import Actor
+from statusapp.domain import subscribers as ops
+from statusapp.domain.validation import parse_id
 from statusapp.queries import notifications as reads
 from statusapp.ui.admin.layout import console, field
 from statusapp.ui.admin.state import AdminState
@@ -35,8 +37,9 @@ class SubscribersAdmin(AdminState):
     import_errors: list[str] = []
 
     def _page_id(self) -> int | None:
-        if self.page_id.isdigit() and any(p.id == int(self.page_id) for p in self.pages):
-            return int(self.page_id)
+        chosen = parse_id(self.page_id)
+        if chosen is not None and any(p.id == chosen for p in self.pages):
+            return chosen
         return self.pages[0].id if self.pages else None
 
     async def _load(self, after_id: int = 0):
@@ -45,7 +48,7 @@ class SubscribersAdmin(AdminState):
             self.rows, self.counts, self.matching, self.next_after = [], reads.SubscriberCounts(), 0, 0
             return None
         self.page_id = str(page_id)
-        service_id = int(self.service_filter) if self.service_filter.isdigit() else None
+        service_id = parse_id(self.service_filter)
         out = await self._call(_list, page_id=page_id, search=self.search, service_id=service_id, after_id=after_id)
         if out.ok:
             listing: reads.SubscriberList = out.value
@@ -93,7 +96,7 @@ class SubscribersAdmin(AdminState):
 
     @rx.event
     async def remove(self, subscriber_id: int):
-        out = await self._call(ops.remove_subscriber, subscriber_id=int(subscriber_id))
+        out = await self._call(ops.remove_subscriber, done="Removed.", subscriber_id=parse_id(subscriber_id))
         if out.ok:
             self.notice = "Subscriber removed."
             return await self._load(self.cursors[-1] if self.cursors else 0)
@@ -101,7 +104,7 @@ class SubscribersAdmin(AdminState):
 
     @rx.event
     async def reinstate(self, subscriber_id: int):
-        out = await self._call(ops.reinstate_subscriber, subscriber_id=int(subscriber_id))
+        out = await self._call(ops.reinstate_subscriber, done="Subscriber reinstated.", subscriber_id=parse_id(subscriber_id))
         if out.ok:
             self.notice = "Subscriber reinstated."
             return await self._load(self.cursors[-1] if self.cursors else 0)
@@ -113,7 +116,7 @@ class SubscribersAdmin(AdminState):
 
     async def _import(self, text: str):
         page_id = self._page_id()
-        out = await self._call(ops.import_subscribers, page_id=page_id, csv_text=text)
+        out = await self._call(ops.import_subscribers, done="Import done.", page_id=page_id, csv_text=text)
         if not out.ok:
             self.import_summary, self.import_errors = "", []
             return out.event

@@ -102,3 +102,20 @@ def markdown_preview(html, **props) -> rx.Component:
             **props,
         ),
     )
+
+
+def empty_state(message: str, hint: str = "", action: rx.Component | None = None, **props) -> rx.Component:
+    """What an empty list says instead of nothing: what it is and what to do next."""
+    return rx.vstack(
+        rx.text(message, weight="medium"),
+        rx.cond(hint != "", rx.text(hint, size="2", color_scheme="gray")) if hint else rx.fragment(),
+        action if action is not None else rx.fragment(),
+        spacing="2",
+        padding_y="0.75em",
+        class_name="empty-state",
+        **props,
+    )
+
+
+def link_button(label: str, href, **props) -> rx.Component:
+    return rx.link(rx.button(label, **props), href=href)
