@@ -8,10 +8,13 @@ from typing import Any, Optional
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from statusapp import clock
+
 
 def utcnow() -> dt.datetime:
-    """Aware UTC: SQLModel's UTCDateTime stores it as timestamptz (PostgreSQL) or UTC text (SQLite)."""
-    return dt.datetime.now(dt.timezone.utc)
+    """Aware UTC, from statusapp.clock (the wall clock unless a block sets another moment):
+    SQLModel's UTCDateTime stores it as timestamptz (PostgreSQL) or UTC text (SQLite)."""
+    return clock.now()
 
 
 class Organization(SQLModel, table=True):

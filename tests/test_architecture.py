@@ -17,7 +17,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "statusapp"
 # Lower rank = lower layer. A module of rank r may import statusapp modules of rank < r, or
 # modules inside its own top-level package (statusapp.ui.* from statusapp.ui.*).
 RANKS = {
-    "__init__": 0, "settings": 0, "enums": 0, "models": 0, "routes": 0, "markdown": 0, "db": 1, "outbound": 1,
+    "__init__": 0, "clock": 0, "settings": 0, "enums": 0, "routes": 0, "models": 1, "markdown": 0, "db": 1, "outbound": 1,
     "domain": 2,
     "queries": 3, "demo": 3,
     "live": 4, "access": 4, "monitoring": 4, "notify": 4,

@@ -56,7 +56,7 @@ def _demo(org: Actor) -> int:
     from statusapp.models import StatusPage
     from sqlmodel import select
 
-    load_demo(org.organization_id)
+    load_demo(org.organization_id, lively=False)
     with session_scope() as s:
         return s.exec(select(StatusPage)).one().id
 

@@ -1,13 +1,19 @@
-"""The demo page. Every test runs on SQLite and PostgreSQL."""
+"""The demo page: a believable past, written at past moments through the domain operations.
+Every test runs on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import datetime as dt
+
+from sqlmodel import select
+
 from statusapp import demo
+from statusapp.models import IncidentUpdate, Service, ServiceStatusChange, utcnow
 from statusapp.queries import public as queries
-from tests.domain.helpers import OP, fresh, view_of
+from tests.domain.helpers import DEG, OP, assert_history_chain, fresh, view_of
 
 
-def test_load_demo_builds_demo_page_once(db, row_counts):
+def test_load_demo_builds_a_believable_page_once(db, row_counts):
     assert demo.load_demo() is True
     view = view_of("demo")
     assert view.found and view.name == "Demo Status"
@@ -16,19 +22,48 @@ def test_load_demo_builds_demo_page_once(db, row_counts):
         ("Regions", ["EU West", "US East"]),
         ("", ["Email delivery"]),
     ]
+    # One service is degraded now; nothing is open.
+    statuses = {x.name: x.status for g in view.groups for x in g.services}
+    assert statuses.pop("EU West") == DEG and set(statuses.values()) == {OP}
+    assert (view.indicator, view.status_text) == ("minor", "Partially Degraded Service")
     assert view.incidents == []
-    assert [(i.title, i.status) for i in view.recent] == [("Elevated API error rates", "resolved")]
-    assert [u.status for u in view.recent[0].updates] == ["resolved", "identified", "investigating"]
-    assert (view.indicator, view.status_text) == ("none", "All Systems Operational")
-    assert all(x.status == OP for g in view.groups for x in g.services)
+    # Yesterday's incident: its updates are spread over an hour, newest first.
+    (recent,) = [i for i in view.recent if i.title == "Elevated API error rates"]
+    times = [dt.datetime.fromisoformat(u.at_iso) for u in recent.updates]
+    assert [u.status for u in recent.updates] == ["resolved", "monitoring", "identified", "investigating"]
+    assert times == sorted(times, reverse=True) and dt.timedelta(minutes=45) < times[0] - times[-1] < dt.timedelta(hours=2)
+    assert utcnow() - times[-1] < dt.timedelta(days=2)
 
     before = row_counts()
     assert demo.load_demo() is False
     assert row_counts() == before
 
 
+def test_the_demo_history_goes_back_three_months(db):
+    demo.load_demo()
+    with fresh() as s:
+        page = queries.find_page(s, "demo")
+        months = queries.history_view(s, page, offset=0)
+        older = queries.history_view(s, page, offset=1)
+        services = list(s.exec(select(Service)))
+        oldest_change = s.exec(select(ServiceStatusChange.changed_at).order_by(ServiceStatusChange.changed_at)).first()
+        updates = len(list(s.exec(select(IncidentUpdate))))
+    titles = [i.title for m in months + older for i in m.incidents]
+    assert len(titles) >= 4 and "US East: intermittent connection errors" in titles
+    assert utcnow() - oldest_change > dt.timedelta(days=85)  # services exist long before today
+    assert updates >= 15
+    for svc in services:  # the past was written in order: every history chain is whole
+        assert_history_chain(svc.id)
+
+
+def test_a_quiet_demo_for_tests_has_everything_operational(db):
+    demo.load_demo(lively=False)
+    view = view_of("demo")
+    assert (view.indicator, view.status_text) == ("none", "All Systems Operational")
+
+
 def test_load_demo_uses_existing_organization(org):
     assert demo.load_demo() is True
     with fresh() as s:
-        page = queries.find_page(s, slug="demo")
+        page = queries.find_page(s, "demo")
     assert page.organization_id == org.organization_id

@@ -43,7 +43,7 @@ def _seed(direct_url: str) -> None:
     settings.database_url = direct_url
     try:
         app_db.migrate(direct_url)
-        load_demo()
+        load_demo(lively=False)
         other = Actor(organizations.create_organization(name="Other Corp").id)
         svc = services.create_service(actor=other, name="Other API", slug="other-api")
         page_ops.create_page(actor=other, name="Second Status", slug="second", service_ids=[svc.id])
