@@ -51,6 +51,17 @@ def test_public_pages(app_server, browser, scheme, width):
         ctx.close()
 
 
+def test_the_embed_widget(app_server, browser):
+    for query in ("", "?theme=dark", "?compact=1"):
+        page = browser.new_page()
+        try:
+            page.goto(app_server.url + "/embed/demo" + query)
+            page.wait_for_selector("text=Demo Status", timeout=TIMEOUT_MS)
+            assert _violations(page, public=False) == [], query
+        finally:
+            page.close()
+
+
 def test_login_and_every_console_page(app_server, browser):
     ctx = browser.new_context()
     page = ctx.new_page()
@@ -62,7 +73,10 @@ def test_login_and_every_console_page(app_server, browser):
         page.wait_for_selector("text=Open incidents", timeout=TIMEOUT_MS)
         problems = {"/admin": _violations(page, public=False)}
         for path, ready in [("/admin/incidents", "#incident-title"), ("/admin/services", "#service-name"),
-                            ("/admin/pages", "text=New page")]:
+                            ("/admin/pages", "text=New page"), ("/admin/api-keys", "main h1"),
+                            ("/admin/account", "main h1"), ("/admin/subscribers", "main h1"),
+                            ("/admin/notifications", "main h1"), ("/admin/channels", "main h1"),
+                            ("/admin/mailbox", "main h1")]:
             page.goto(app_server.url + path)
             page.wait_for_selector(ready, timeout=TIMEOUT_MS)
             problems[path] = _violations(page, public=False)
@@ -72,6 +86,11 @@ def test_login_and_every_console_page(app_server, browser):
         page.goto(app_server.url + f"/admin/incidents/{incident_id}")
         page.wait_for_selector("#incident-heading", timeout=TIMEOUT_MS)
         problems["/admin/incidents/<id>"] = _violations(page, public=False)
+        page.goto(app_server.url + "/admin/pages")
+        page.wait_for_selector("text=New page", timeout=TIMEOUT_MS)
+        page.get_by_role("button", name="Edit").first.click()
+        page.wait_for_selector("#page-name", timeout=TIMEOUT_MS)
+        problems["/admin/pages (editing)"] = _violations(page, public=False)
         assert {k: v for k, v in problems.items() if v} == {}
     finally:
         ctx.close()

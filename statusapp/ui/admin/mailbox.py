@@ -65,15 +65,15 @@ def mailbox_page() -> rx.Component:
         rx.cond(
             s.resend_configured,
             rx.callout("A Resend key is configured: emails go out through Resend. This mailbox shows only what was "
-                       "kept while no key was set.", color_scheme="blue"),
+                       "kept while no key was set.", color_scheme="blue", high_contrast=True),
             rx.callout("No Resend key is configured (STATUSAPP_RESEND_API_KEY): every email is kept here instead of "
-                       "being sent. Emails older than 7 days are deleted.", color_scheme="amber"),
+                       "being sent. Emails older than 7 days are deleted.", color_scheme="amber", high_contrast=True),
         ),
         rx.hstack(
             rx.input(value=s.search, on_change=s.set_search, placeholder="Search address or subject",
                      aria_label="Search the mailbox"),
-            rx.button("Search", variant="soft", on_click=s.load),
-            rx.button("Refresh", variant="soft", on_click=s.load, id="refresh-mailbox"),
+            rx.button("Search", variant="soft", high_contrast=True, on_click=s.load),
+            rx.button("Refresh", variant="soft", high_contrast=True, on_click=s.load, id="refresh-mailbox"),
         ),
         card(
             rx.table.root(

@@ -92,7 +92,7 @@ def notifications_page() -> rx.Component:
         "Notifications",
         rx.hstack(
             rx.text("Events that reached subscribers, newest first.", size="2", color_scheme="gray"),
-            rx.button("Refresh", variant="soft", size="1", on_click=s.load, id="refresh-log"),
+            rx.button("Refresh", variant="soft", high_contrast=True, size="1", on_click=s.load, id="refresh-log"),
             justify="between",
             width="100%",
         ),

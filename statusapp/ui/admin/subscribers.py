@@ -161,10 +161,10 @@ def subscriber_row(row) -> rx.Component:
         rx.table.cell(
             rx.hstack(
                 rx.cond(row.status == "quarantined",
-                        rx.button("Reinstate", size="1", variant="soft", on_click=s.reinstate(row.id))),
+                        rx.button("Reinstate", size="1", variant="soft", high_contrast=True, on_click=s.reinstate(row.id))),
                 confirm_button("Remove", "Remove " + row.address + "?",
                                "The address gets nothing more from this page. This cannot be undone.",
-                               s.remove(row.id), size="1", variant="soft"),
+                               s.remove(row.id), size="1", variant="soft", high_contrast=True),
                 spacing="2",
             )
         ),
@@ -182,7 +182,7 @@ def subscribers_page() -> rx.Component:
         rx.hstack(
             rx.text("Status page", as_="label", html_for="subscribers-page", size="2", weight="medium"),
             rx.select.root(
-                rx.select.trigger(id="subscribers-page"),
+                rx.select.trigger(id="subscribers-page", aria_label="Status page"),
                 rx.select.content(rx.foreach(AdminState.pages, lambda p: rx.select.item(p.name, value=p.id.to_string()))),
                 value=s.page_id,
                 on_change=s.set_page,
@@ -211,7 +211,7 @@ def subscribers_page() -> rx.Component:
                 rx.hstack(
                     rx.input(value=s.search, on_change=s.set_search, placeholder="Search addresses",
                              aria_label="Search addresses", id="subscriber-search"),
-                    rx.button("Search", on_click=s.apply_search, variant="soft"),
+                    rx.button("Search", on_click=s.apply_search, variant="soft", high_contrast=True),
                     rx.select.root(
                         rx.select.trigger(aria_label="Filter by service"),
                         rx.select.content(
@@ -233,9 +233,9 @@ def subscribers_page() -> rx.Component:
                     id="subscriber-table",
                 ),
                 rx.hstack(
-                    rx.button("Previous", variant="soft", size="1", on_click=s.previous_page,
+                    rx.button("Previous", variant="soft", high_contrast=True, size="1", on_click=s.previous_page,
                               disabled=s.cursors.length() <= 1),
-                    rx.button("Next", variant="soft", size="1", on_click=s.next_page, disabled=s.next_after == 0),
+                    rx.button("Next", variant="soft", high_contrast=True, size="1", on_click=s.next_page, disabled=s.next_after == 0),
                 ),
                 width="100%",
             )
@@ -251,14 +251,17 @@ def subscribers_page() -> rx.Component:
                                           id="import-csv", placeholder="email,services"), "csv"),
                 rx.hstack(
                     rx.button("Import", on_click=s.import_text, id="import-button"),
-                    rx.upload(rx.button("Choose a file", variant="soft", type="button"), id="csv-upload",
-                              max_files=1, accept={"text/csv": [".csv"], "text/plain": [".txt"]}, border="none",
-                              padding="0"),
-                    rx.button("Import the file", variant="soft",
+                    rx.el.label(
+                        rx.upload(rx.button("Choose a file", variant="soft", high_contrast=True, type="button"),
+                                  id="csv-upload", max_files=1, accept={"text/csv": [".csv"], "text/plain": [".txt"]},
+                                  border="none", padding="0"),
+                        aria_label="CSV file to import",
+                    ),
+                    rx.button("Import the file", variant="soft", high_contrast=True,
                               on_click=s.import_file(rx.upload_files(upload_id="csv-upload"))),
                     align="center",
                 ),
-                rx.cond(s.import_summary != "", rx.callout(s.import_summary, role="status", id="import-summary")),
+                rx.cond(s.import_summary != "", rx.callout(s.import_summary, role="status", id="import-summary", high_contrast=True)),
                 rx.cond(s.import_errors.length() > 0,
                         rx.el.ul(rx.foreach(s.import_errors, lambda e: rx.el.li(e)), id="import-errors")),
                 width="100%",
