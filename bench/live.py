@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Live-page benchmark: how fast a committed change reaches N open public pages.
 
-    .venv/bin/python bench/live.py [--visitors N] [--quick] [--no-redis] [--no-browser]
+    .venv/bin/python bench/live.py [--visitors N] [--quick] [--no-redis] [--no-browser] [--services N]
 
 Starts the real app (`statusapp serve`, tests/support/appserver.py) on a throw-away
 SQLite database, opens N simulated visitors of /status/demo plus one real Chromium tab, then
@@ -28,8 +28,13 @@ change's line says whether one landed inside it. `--server-gc-threshold A,B,C` r
 gc.set_threshold(A, B, C) to try a collector setting without touching the app; `--profile DIR`
 samples the server with py-spy around each change.
 
+`--services N` makes the demo page a page of N services with 90 days of synthetic status history
+(bench/uptime_data.py), so every service shows its uptime bars: the finished days go to each
+visitor once (on load), each push carries today's bars and the percentages. Bytes per push = the
+length of the message a visitor receives for a change (and per load, the one that makes it live).
+
 The last line printed is machine-readable:
-    RESULT visitors=<N> p95_ms=<n> join_ms=<n> redis_p95_ms=<n> kb_per_visitor=<n>
+    RESULT visitors=<N> p95_ms=<n> join_ms=<n> redis_p95_ms=<n> kb_per_visitor=<n> [push_bytes=<n> load_bytes=<n>]
 """
 
 from __future__ import annotations
@@ -317,6 +322,7 @@ class Visitor(Socket):
         super().__init__(bench, PAGE_PATH)
         self.view: dict | None = None
         self.got: dict[int, tuple[float, str]] = {}  # round -> (arrival, raw message)
+        self.load_bytes = 0  # length of the message that made it live (view + finished days)
 
     def on_event(self, t: float, data: str) -> None:
         r = self.bench.round
@@ -331,6 +337,7 @@ class Visitor(Socket):
         view = delta_of(data).get(self.bench.names["public"], {}).get(self.bench.names["view"])
         if view and view.get("found"):
             self.view = view
+            self.load_bytes = len(data.encode())
             self.t_live = t
             self.ready.set()
 
@@ -447,6 +454,7 @@ class Bench:
         server_cpu: list[float] = []
         client_cpu_s: list[float] = []
         gc_ms: list[float] = []
+        push_bytes: list[int] = []
         spreads: list[float] = []
         round_p95: list[float] = []
         for i in range(count):
@@ -489,6 +497,7 @@ class Bench:
                 assert svc and svc[0]["status"] == status, f"matched a delta without the change: {svc}"
                 ms = (hit[0] - r.t0) * 1000
                 r_lat.append(ms)
+                push_bytes.append(len(hit[1].encode()))
                 late += ms > DELIVERY_DEADLINE_S * 1000
             lat.extend(r_lat)
             pauses = self.gc_pauses(r.t0_wall, r.t0_wall + got_all)
@@ -516,7 +525,8 @@ class Bench:
             browser_ms=browser_ms, browser_not_reloaded=not_reloaded,
             server_cpu_ms=statistics.mean(server_cpu) * 1000, client_cpu_ms=statistics.mean(client_cpu_s) * 1000,
             admin_errors=len(admin_errors), gc_ms_per_change=gc_ms, spread_ms=statistics.mean(spreads),
-            round_p95=round_p95,
+            round_p95=round_p95, push_bytes=statistics.median(push_bytes) if push_bytes else 0,
+            load_bytes=statistics.median([v.load_bytes for v in live]) if live else 0,
         )
 
     def gc_pauses(self, start: float, end: float) -> list[float]:
@@ -618,6 +628,51 @@ class Bench:
         return self.report
 
 
+def seed_page_with_bars(database_url: str, n_services: int) -> None:
+    """Make the demo page a page of `n_services` services (the demo's plus new ones) whose status
+    histories span the last 90 days (bench/uptime_data.py), all operational now. Services are
+    made through the domain; their past is written straight into the history table."""
+    import datetime as dt
+
+    from sqlalchemy import text
+    from sqlmodel import select
+
+    from bench.uptime_data import synthetic_history
+    from statusapp import db as app_db
+    from statusapp.db import session_scope
+    from statusapp.domain import Actor, pages, services
+    from statusapp.models import StatusPage, StatusPageService
+    from statusapp.settings import get_settings
+
+    get_settings().database_url = database_url
+    actor = Actor(1)
+    with session_scope() as s:
+        page = s.exec(select(StatusPage).where(StatusPage.slug == "demo")).one()
+        ids = list(s.exec(select(StatusPageService.service_id).where(StatusPageService.page_id == page.id)
+                          .order_by(StatusPageService.position)))
+    for i in range(len(ids), n_services):
+        ids.append(services.create_service(actor=actor, name=f"Service {i}", slug=f"bench-{i}").id)
+    pages.update_page(actor=actor, page_id=page.id, service_ids=ids)
+    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    histories = synthetic_history(len(ids), 90, seed=11, end=now - dt.timedelta(minutes=5))
+    with app_db.get_engine(database_url).begin() as conn:
+        for i, sid in enumerate(ids):
+            timeline = histories[i]
+            if timeline[-1][1] != "operational":
+                timeline.append((now - dt.timedelta(minutes=2), "operational"))
+            conn.execute(text("DELETE FROM service_status_change WHERE service_id = :s"), {"s": sid})
+            prev = None
+            for at, status in timeline:
+                conn.execute(text(
+                    "INSERT INTO service_status_change (organization_id, service_id, service_name, from_status,"
+                    " to_status, cause, changed_at) VALUES (1, :s, 'bench', :f, :t, 'monitor', :at)"),
+                    {"s": sid, "f": prev, "t": status, "at": at.strftime("%Y-%m-%d %H:%M:%S.%f")})
+                prev = status
+            conn.execute(text("UPDATE service SET created_at = :c WHERE id = :s"),
+                         {"c": timeline[0][0].strftime("%Y-%m-%d %H:%M:%S.%f"), "s": sid})
+    app_db.get_engine(database_url).dispose()
+
+
 def redis_used_memory(url: str) -> int | None:
     with contextlib.suppress(Exception):
         import redis
@@ -655,6 +710,10 @@ def run_server_bench(args, names_: dict, *, label: str, n: int, redis_url: str, 
         print(f"[{label}] app started in {time.monotonic() - t:.1f} s at {server.url} "
               f"({workers} worker{'s' if workers > 1 else ''}{', REDIS_URL=' + redis_url if redis_url else ''})",
               flush=True)
+        if args.services:
+            seed_page_with_bars(server.database_url, args.services)
+            print(f"[{label}] the demo page now has {args.services} services with 90 days of status history",
+                  flush=True)
         try:
             bench = Bench(server, names_, browser_wanted=not args.no_browser, label=label)
             bench.profile_dir = args.profile
@@ -685,7 +744,7 @@ def run_server_bench(args, names_: dict, *, label: str, n: int, redis_url: str, 
                 print(f"[{label}] server log has {len(errors)} error line(s); last lines:\n" + log[-2500:], flush=True)
 
 
-def summary(one: dict, multi: dict | None, n: int) -> bool:
+def summary(one: dict, multi: dict | None, n: int, services: int = 0) -> bool:
     """Print the summary; False if a change was not delivered (a failure, not a missed target)."""
     def line(r: dict, head: str) -> None:
         print(f"{head}: {r['visitors']} visitors x {r['changes']} changes = {r['deliveries']} deliveries; "
@@ -704,6 +763,8 @@ def summary(one: dict, multi: dict | None, n: int) -> bool:
               f"change {', '.join(f'{x:.0f}' for x in r['gc_ms_per_change'])} ms")
         print(f"    CPU per change: server {r['server_cpu_ms']:.0f} ms, bench client {r['client_cpu_ms']:.0f} ms; "
               f"server full GCs in the run: {r['gc_pauses']}, longest {r['gc_max_ms']:.0f} ms")
+        print(f"    bytes per push (one visitor's message for a change): {r['push_bytes']:.0f}; "
+              f"per load (the message that makes a visitor live): {r['load_bytes']:.0f}")
 
     print("\n==== summary ====")
     line(one, "1 worker")
@@ -721,6 +782,8 @@ def summary(one: dict, multi: dict | None, n: int) -> bool:
     if multi:
         parts.append(f"redis_p95_ms={round(multi['p95'])}")
     parts.append(f"kb_per_visitor={round(one['kb_per_visitor'])}")
+    if services:
+        parts += [f"push_bytes={round(one['push_bytes'])}", f"load_bytes={round(one['load_bytes'])}"]
     print("RESULT " + " ".join(parts))
     return all(r["late"] == 0 and r["missing"] == 0 and r["browser_not_reloaded"] is not False
                and (r["browser_not_reloaded"] is None or len(r["browser_ms"]) == r["changes"])
@@ -738,6 +801,8 @@ def main() -> int:
                     "each change; collapsed stacks go to DIR (figures are then slower)")
     ap.add_argument("--server-gc-threshold", metavar="A,B,C",
                     help="run the server with gc.set_threshold(A, B, C) (an experiment; the app is unchanged)")
+    ap.add_argument("--services", type=int, default=0,
+                    help="make the demo page a page of N services with 90 days of history (uptime bars)")
     ap.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
     ap.add_argument("--redis-visitors", type=int, default=None, help="visitors in the Redis run (default: same)")
     args = ap.parse_args()
@@ -764,7 +829,7 @@ def main() -> int:
     if not args.no_redis:
         multi = run_server_bench(args, names_, label="2 workers+redis", n=n_redis, redis_url=args.redis_url, workers=2)
     print(f"total time {time.monotonic() - started:.0f} s")
-    return 0 if summary(one, multi, n) else 1
+    return 0 if summary(one, multi, n, args.services) else 1
 
 
 if __name__ == "__main__":

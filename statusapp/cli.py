@@ -101,7 +101,8 @@ def cmd_worker(_args) -> int:
     db.migrate_locked()
     add_listener(publish_change)
     transport = signal_transport() or "none: on SQLite, open pages see its changes at the next outbox poll (2 s)"
-    print(f"statusapp worker: jobs {', '.join(j.name for j in get_runner().jobs) or '(none)'}; change signal: {transport}")
+    print(f"statusapp worker: jobs {', '.join(j.name for j in get_runner('statusapp worker').jobs) or '(none)'}; "
+          f"change signal: {transport}")
 
     async def main() -> None:
         task = asyncio.ensure_future(get_runner().run())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Optional
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, Integer, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from statusapp import clock
@@ -98,6 +98,8 @@ class StatusPage(SQLModel, table=True):
     brand_color: str = Field(default="#2563eb", max_length=9)
     background_color: str = Field(default="", max_length=9)
     time_zone: str = Field(default="UTC", max_length=64)
+    # Response-time charts of monitored services on the public page (the owner may hide them).
+    show_response_times: bool = Field(default=True, sa_column_kwargs={"server_default": "1"})
     created_at: dt.datetime = Field(default_factory=utcnow)
     updated_at: dt.datetime = Field(default_factory=utcnow)
 
@@ -124,6 +126,8 @@ class Service(SQLModel, table=True):
     description: str = Field(default="", max_length=2000)
     position: int = 0
     manual_status: str = Field(default="operational", max_length=32)
+    # The monitor's confirmed verdict (operational without a monitor): a third input of `status`.
+    monitor_status: str = Field(default="operational", max_length=32, sa_column_kwargs={"server_default": "operational"})
     status: str = Field(default="operational", max_length=32)
     created_at: dt.datetime = Field(default_factory=utcnow)
     updated_at: dt.datetime = Field(default_factory=utcnow)
@@ -150,6 +154,8 @@ class Incident(SQLModel, table=True):
     resolved_at: Optional[dt.datetime] = None
     postmortem: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     postmortem_published_at: Optional[dt.datetime] = None
+    # Set when a monitor opened it: that monitor may resolve it, unless a person posted since.
+    opened_by_monitor_id: Optional[int] = Field(default=None, foreign_key="monitor.id", ondelete="SET NULL")
     created_at: dt.datetime = Field(default_factory=utcnow)
     updated_at: dt.datetime = Field(default_factory=utcnow)
 
@@ -175,6 +181,10 @@ class IncidentUpdate(SQLModel, table=True):
     notified_at: Optional[dt.datetime] = None
     created_by_user_id: Optional[int] = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
     created_by_api_key_id: Optional[int] = Field(default=None, foreign_key="api_key.id", ondelete="SET NULL")
+
+
+    # Who posted it: a ChangeCause value ("manual" for a person, "monitor" for the checker).
+    source: str = Field(default="manual", max_length=16, sa_column_kwargs={"server_default": "manual"})
     created_at: dt.datetime = Field(default_factory=utcnow)
     display_at: dt.datetime = Field(default_factory=utcnow)
 
@@ -325,3 +335,81 @@ class DevMail(SQLModel, table=True):
     headers: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     batch_key: str = Field(default="", max_length=64)
     created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class Monitor(SQLModel, table=True):
+    """A service's monitor (at most one per service): what to check, how often, when to believe it.
+
+    `check` holds the kind's fields (domain.monitor_spec.check_to_json). The checker's running
+    state is kept here too: `recent` is the last observations, oldest first ("u" up, "s" slow,
+    "d" down), from which the confirmed verdict (`Service.monitor_status`) is decided.
+    """
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    organization_id: int = Field(foreign_key="organization.id", index=True)
+    service_id: int = Field(foreign_key="service.id", unique=True, ondelete="CASCADE")
+    kind: str = Field(max_length=8)
+    interval_seconds: int = 60
+    check: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    failures_to_confirm: int = 2
+    successes_to_recover: int = 1
+    failure_status: str = Field(default="major_outage", max_length=32)
+    auto_incident: bool = True
+    enabled: bool = True
+    # Push monitors: SHA-256 of the secret in the push URL (the secret itself is shown once).
+    push_token_hash: Optional[str] = Field(default=None, max_length=64, unique=True)
+    recent: str = Field(default="", max_length=10)
+    last_checked_at: Optional[dt.datetime] = None
+    last_ok: Optional[bool] = None
+    last_reason: str = Field(default="", max_length=300)
+    last_latency_ms: Optional[float] = None
+    last_push_at: Optional[dt.datetime] = None
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    updated_at: dt.datetime = Field(default_factory=utcnow)  # config changes only (the checker reloads)
+
+
+class MonitorCheck(SQLModel, table=True):
+    """One check's result (high volume: written in batches, kept `check_retention_days`)."""
+
+    __tablename__ = "monitor_check"
+    __table_args__ = (Index("ix_monitor_check_monitor_at", "monitor_id", "checked_at"),)
+    # 64-bit on PostgreSQL (billions of rows over the years); SQLite's rowid is 64-bit already.
+    id: Optional[int] = Field(
+        default=None, sa_column=Column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True)
+    )
+    monitor_id: int = Field(foreign_key="monitor.id", ondelete="CASCADE")
+    checked_at: dt.datetime = Field(default_factory=utcnow)
+    ok: bool = True
+    degraded: bool = False
+    latency_ms: Optional[float] = None
+    status_code: Optional[int] = None
+    reason: str = Field(default="", max_length=300)
+
+
+class MonitorDaily(SQLModel, table=True):
+    """A service's checks rolled up per UTC day (kept after the raw checks are pruned)."""
+
+    __tablename__ = "monitor_daily"
+    service_id: int = Field(foreign_key="service.id", primary_key=True, ondelete="CASCADE")
+    day: dt.date = Field(primary_key=True)
+    checks: int = 0
+    failures: int = 0
+    avg_latency_ms: Optional[float] = None
+    p95_latency_ms: Optional[float] = None
+
+
+class CheckerHeartbeat(SQLModel, table=True):
+    """The checker's health, written every few seconds by whichever process leads the jobs, so
+    a console served by another process can show it."""
+
+    __tablename__ = "checker_heartbeat"
+    id: int = Field(default=1, primary_key=True)
+    leader: str = Field(default="", max_length=200)  # host, pid and kind of process
+    leader_since: Optional[dt.datetime] = None
+    beat_at: Optional[dt.datetime] = None
+    monitors: int = 0
+    checks_per_minute: int = 0
+    lag_p95_ms: Optional[float] = None
+    lag_max_ms: Optional[float] = None
+    pending_writes: int = 0
+    last_error: str = Field(default="", max_length=500)

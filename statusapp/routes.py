@@ -34,6 +34,9 @@ ADMIN_NOTIFICATIONS = "/admin/notifications"
 ADMIN_MAILBOX = "/admin/mailbox"
 ADMIN_CHANNELS = "/admin/channels"
 
+ADMIN_MONITORS = "/admin/monitors"
+ADMIN_MONITOR = "/admin/monitors/[service_id]"
+
 # Served by statusapp.web (FastAPI), not by Reflex.
 AUTH_LOGIN = "/auth/login"
 AUTH_LOGOUT = "/auth/logout"
@@ -71,6 +74,7 @@ def page_patterns(tail: str) -> tuple[str, str]:
 
 # Reflex's live socket (socket.io) is mounted here.
 EVENT_PATH = "/_event"
+PUSH = "/push/{token}"  # a push (heartbeat) monitor's secret URL
 
 STATUS_PREFIX = "status"
 ADMIN_PREFIX = "admin"
@@ -184,6 +188,13 @@ def subscribers_csv_path(page_id: Any) -> Any:
     return ADMIN_SUBSCRIBERS_CSV + "?page_id=" + _text(page_id)
 
 
+def admin_monitor_path(service_id: Any) -> Any:
+    return ADMIN_MONITORS + "/" + _text(service_id)
+
+
+def push_path(token: str) -> str:
+    return PUSH.replace("{token}", _text(token))
+
 
 # ---- parsing -----------------------------------------------------------------------------
 @dataclasses.dataclass(frozen=True)
@@ -273,6 +284,14 @@ def admin_incident_id(path: str) -> str:
     """The raw incident id segment of `/admin/incidents/<id>` ('' otherwise)."""
     parts = _segments(path)
     if len(parts) == 3 and parts[0] == ADMIN_PREFIX and parts[1] == "incidents":
+        return parts[2]
+    return ""
+
+
+def admin_monitor_service_id(path: str) -> str:
+    """The raw service id segment of `/admin/monitors/<id>` ('' otherwise)."""
+    parts = _segments(path)
+    if len(parts) == 3 and parts[0] == ADMIN_PREFIX and parts[1] == "monitors":
         return parts[2]
     return ""
 

@@ -103,6 +103,12 @@ class Settings(BaseSettings):
     bounce_quarantine: int = 3  # permanent failures before an address is quarantined
     # Signing secret of Resend's webhook (whsec_...): bounces and complaints reach /hooks/resend.
     resend_webhook_secret: str = ""
+    # Monitors may check private addresses (internal services) unless this is set.
+    monitor_public_only: bool = False
+    # Raw monitor check results are kept this many days (daily rollups and status history stay).
+    check_retention_days: int = 30
+    # Monitor checks run at once by the checker (a check waits for a slot before its timeout starts).
+    checker_concurrency: int = 100
 
     @property
     def effective_database_url(self) -> str:

@@ -17,6 +17,8 @@ from statusapp.ui.admin.dashboard import dashboard_page
 from statusapp.ui.admin.incident_detail import IncidentDetailAdmin, detail_page
 from statusapp.ui.admin.incidents import incidents_page
 from statusapp.ui.admin.login import login_page
+from statusapp.ui.admin.monitor_detail import MonitorDetailAdmin, monitor_detail_page
+from statusapp.ui.admin.monitors import MonitorsAdmin, monitors_page
 from statusapp.ui.admin.pages import pages_page
 from statusapp.ui.admin.services import services_page
 from statusapp.ui.admin.channels import ChannelsAdmin, channels_page
@@ -74,3 +76,6 @@ app.add_page(channels_page, route=routes.ADMIN_CHANNELS, on_load=[AdminState.ope
              title="Channels · statusapp")
 app.add_page(mailbox_page, route=routes.ADMIN_MAILBOX, on_load=[AdminState.open_console, MailboxAdmin.load],
              title="Dev mailbox · statusapp")
+app.add_page(monitors_page, route=routes.ADMIN_MONITORS, on_load=MonitorsAdmin.open_monitors, title="Monitors · statusapp")
+app.add_page(monitor_detail_page, route=routes.ADMIN_MONITOR, on_load=MonitorDetailAdmin.open_monitor,
+             title="Monitor · statusapp")

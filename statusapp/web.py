@@ -28,8 +28,8 @@ from statusapp.access import (
     websocket_origin_allowed,
 )
 from statusapp.db import get_engine, is_outage
-from statusapp.domain import AuthError
-from statusapp.domain import auth
+from statusapp.domain import AuthError, NotFound, ValidationError, auth
+from statusapp.domain.monitoring import TooManyPushes, record_push
 from statusapp.domain.validation import EMAIL_MAX
 from statusapp.live import hub
 from statusapp.queries.public import page_exists, root_page_exists
@@ -341,3 +341,27 @@ def restrict_socket_origins(app) -> None:
     """Let the live socket open only from our own pages (Reflex gives Engine.IO a fixed list,
     which cannot name custom domains): see access.websocket_origin_allowed."""
     app.sio.eio.cors_allowed_origins = websocket_origin_allowed
+
+
+@api.api_route(routes.PUSH, methods=["GET", "POST"])
+async def push(token: str, status: str = "up", msg: str = "", ping: str = ""):
+    """A push (heartbeat) monitor's secret URL, called by a cron job or a service: a beat is a
+    successful check; `?status=down&msg=...` reports a failure; `ping` a response time in ms."""
+    if status not in ("up", "down"):
+        return JSONResponse({"ok": False, "field": "status", "detail": "Use up or down."}, status_code=400)
+    try:
+        latency = float(ping) if ping else None
+    except ValueError:
+        latency = None
+    if latency is not None and not 0 <= latency < 3_600_000:
+        latency = None
+    try:
+        await asyncio.to_thread(record_push, token, ok=status == "up", message=msg, latency_ms=latency)
+    except ValidationError as exc:
+        field, detail = next(iter(exc.errors.items()))
+        return JSONResponse({"ok": False, "field": field, "detail": detail}, status_code=400)
+    except NotFound:
+        return JSONResponse({"ok": False, "detail": "Unknown or paused push URL."}, status_code=404)
+    except TooManyPushes as exc:
+        return JSONResponse({"ok": False, "detail": str(exc)}, status_code=429, headers={"Retry-After": "1"})
+    return {"ok": True}

@@ -139,3 +139,40 @@ def test_a_change_committed_elsewhere_is_signalled_to_the_web_workers(db, monkey
 
     run(scenario(), timeout=30)
     assert got == [(7, [42])]
+
+
+def test_a_long_running_job_runs_in_the_leader_only_and_stops_with_its_leadership(db):
+    """The checker is one long-running job: started when leadership is won, cancelled when lost,
+    so a standby that takes over never runs it twice at once."""
+    lock_name = f"jobs-test-{uuid.uuid4().hex[:8]}"
+    running: dict[str, int] = {"a": 0, "b": 0}
+    peak = {"n": 0}
+
+    def runner_for(name: str) -> JobsRunner:
+        async def forever() -> None:
+            running[name] += 1
+            peak["n"] = max(peak["n"], sum(running.values()))
+            try:
+                await asyncio.sleep(3600)
+            finally:
+                running[name] -= 1
+
+        return JobsRunner([Job("checker", forever, every_seconds=0.1, long_running=True)], lock_name=lock_name,
+                          standby_seconds=0.1, check_seconds=0.1)
+
+    a, b = runner_for("a"), runner_for("b")
+
+    async def scenario():
+        tasks = {"a": asyncio.create_task(a.run()), "b": asyncio.create_task(b.run())}
+        await _wait_for(lambda: sum(running.values()) == 1)
+        leader = "a" if running["a"] else "b"
+        other = "b" if leader == "a" else "a"
+        tasks[leader].cancel()
+        await asyncio.gather(tasks[leader], return_exceptions=True)
+        assert running[leader] == 0  # cancelled with the leadership
+        await _wait_for(lambda: running[other] == 1)
+        tasks[other].cancel()
+        await asyncio.gather(tasks[other], return_exceptions=True)
+
+    run(scenario(), timeout=60)
+    assert peak["n"] == 1

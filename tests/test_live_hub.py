@@ -324,3 +324,47 @@ def test_the_host_map_stays_bounded_whatever_hosts_clients_send():
     for i in range(MAX_REMEMBERED_HOSTS * 3):
         cache.remember_host(f"made-up-{i}.example", 1)
     assert len(cache._host_to_id) <= MAX_REMEMBERED_HOSTS
+
+
+def test_a_monitor_verdict_reaches_open_pages_with_todays_bar_only(db, org):
+    """The checker's confirmed verdict is pushed like any change; the push carries today's bar
+    and the percentage per service, never the 89 finished days (those go once per visit)."""
+    import datetime as dt
+    import json
+
+    from sqlmodel import select
+
+    from statusapp.db import session_scope
+    from statusapp.domain import add_listener, monitoring, remove_listener
+    from statusapp.domain.monitoring import CheckOutcome
+    from statusapp.models import Service, utcnow
+
+    page_id = _demo(org)
+    ns = RecordingNamespace()
+    hub = _hub(ns)
+    with session_scope() as s:
+        api_id = s.exec(select(Service).where(Service.slug == "api")).one().id
+    mon = monitoring.set_monitor(actor=org, service_id=api_id, data={
+        "kind": "http", "url": "https://api.example.com/", "failures_to_confirm": "1"}).monitor
+
+    async def scenario():
+        hub.loop = asyncio.get_running_loop()
+        add_listener(hub.on_change)
+        try:
+            await hub.load_page(slug="demo", host=None)
+            await asyncio.to_thread(monitoring.record_check_results, [
+                CheckOutcome(mon.id, utcnow() - dt.timedelta(seconds=1), False, "connection refused")])
+            await hub.settled()
+        finally:
+            remove_listener(hub.on_change)
+
+    run(scenario())
+    pushes = [e for e in ns.emits if e[2] == page_room(page_id)]
+    assert pushes, "the verdict was not pushed"
+    view = pushed_view(pushes[-1])
+    svc = next(s for g in view["groups"] for s in g["services"] if s["id"] == api_id)
+    assert svc["status"] == "major_outage" and svc["today_level"] in ("minor", "major", "critical")
+    assert svc["uptime"] is not None  # 90 days of history: one failed second barely moves it
+    assert "is not responding" in view["incidents"][0]["title"]
+    size = len(json.dumps(pushes[-1][1]))
+    assert size < 20_000, f"a push of {size} bytes for 6 services: more than today's bars"

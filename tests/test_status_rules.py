@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from statusapp.domain.status import derive_service_status, page_indicator, worst_service_status
+from statusapp.domain.status import (
+    derive_service_status,
+    is_down_confirmed,
+    next_verdict,
+    page_indicator,
+    worst_service_status,
+)
 from statusapp.enums import IncidentImpact, PageIndicator, ServiceStatus
 
 OP = "operational"
@@ -73,6 +79,75 @@ def test_worst_service_status_rejects_unknown_status():
 )
 def test_derive_service_status(manual, incidents, expected):
     assert derive_service_status(manual, incidents) == ServiceStatus(expected)
+
+
+@pytest.mark.parametrize(
+    ("manual", "incidents", "monitor", "expected"),
+    [
+        # The monitor's verdict is a third input: the worst of the three is shown.
+        (OP, [], OP, OP),
+        (OP, [], MAJOR, MAJOR),
+        (OP, [], DEG, DEG),
+        (DEG, [], PART, PART),
+        (MAJOR, [], OP, MAJOR),  # a recovered monitor never hides the manual status
+        (OP, [PART], OP, PART),  # ... nor a person's incident
+        (OP, [PART], MAJOR, MAJOR),
+        (MAINT, [], MAJOR, MAJOR),
+        (OP, [DEG, MAJOR], PART, MAJOR),
+    ],
+)
+def test_derive_service_status_with_the_monitors_verdict(manual, incidents, monitor, expected):
+    assert derive_service_status(manual, incidents, monitor) == ServiceStatus(expected)
+
+
+# (current verdict, recent observations oldest first, N failures to confirm, M successes to
+#  recover, failure status) -> new verdict. "u" up, "s" slow, "d" down.
+VERDICTS = [
+    # One failure is not an outage (N=2); two are.
+    (OP, "d", 2, 1, MAJOR, OP),
+    (OP, "ud", 2, 1, MAJOR, OP),
+    (OP, "dd", 2, 1, MAJOR, MAJOR),
+    (OP, "uudd", 2, 1, MAJOR, MAJOR),
+    (OP, "d", 1, 1, MAJOR, MAJOR),
+    # Flapping never confirms anything.
+    (OP, "dudud", 2, 1, MAJOR, OP),
+    (MAJOR, "dudud", 2, 2, MAJOR, MAJOR),
+    # Recovery after M successes in a row.
+    (MAJOR, "ddu", 2, 1, MAJOR, OP),
+    (MAJOR, "ddu", 2, 2, MAJOR, MAJOR),
+    (MAJOR, "dduu", 2, 2, MAJOR, OP),
+    # The monitor's own failure status.
+    (OP, "dd", 2, 1, PART, PART),
+    (OP, "ddd", 3, 1, DEG, DEG),
+    # Slowness confirmed like failures, as degraded performance.
+    (OP, "ss", 2, 1, MAJOR, DEG),
+    (OP, "s", 2, 1, MAJOR, OP),
+    (OP, "sd", 2, 1, MAJOR, DEG),  # the mildest of the confirming checks
+    (OP, "ds", 2, 1, MAJOR, DEG),
+    (DEG, "ssdd", 2, 1, MAJOR, MAJOR),
+    (DEG, "ssu", 2, 1, MAJOR, OP),
+    # Coming back slow from an outage: degraded, not operational.
+    (MAJOR, "dds", 2, 1, MAJOR, DEG),
+    (MAJOR, "ddsu", 2, 2, MAJOR, DEG),  # the worst of the recovering checks
+    (MAJOR, "ddus", 2, 2, MAJOR, DEG),
+    # No observations yet (a monitor just reconfigured): nothing changes.
+    (MAJOR, "", 2, 1, MAJOR, MAJOR),
+    (OP, "", 1, 1, MAJOR, OP),
+]
+
+
+@pytest.mark.parametrize(("current", "recent", "n", "m", "failure", "expected"), VERDICTS)
+def test_next_verdict(current, recent, n, m, failure, expected):
+    assert next_verdict(current, recent, failures_to_confirm=n, successes_to_recover=m,
+                        failure_status=failure) == ServiceStatus(expected)
+
+
+@pytest.mark.parametrize(
+    ("recent", "n", "expected"),
+    [("dd", 2, True), ("sd", 2, False), ("d", 2, False), ("udd", 2, True), ("ddu", 2, False), ("d", 1, True)],
+)
+def test_is_down_confirmed(recent, n, expected):
+    assert is_down_confirmed(recent, n) is expected
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,7 @@ outbox rows instead, so a crash between commit and send loses nothing.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import dataclasses
 import logging
 from collections.abc import Callable, Iterator
@@ -78,15 +79,28 @@ class UnitOfWork:
         self.events.append((row, payload))
 
 
+_current: contextvars.ContextVar[UnitOfWork | None] = contextvars.ContextVar("statusapp_uow", default=None)
+
+
 @contextlib.contextmanager
 def unit_of_work() -> Iterator[UnitOfWork]:
     """One write transaction. On SQLite it holds the database's write lock from its start; on
     PostgreSQL an operation that derives a status locks the rows it derives from first
     (`servicestatus.lock_services`). Before commit, each organization that announced a change
-    gets its `change_seq` bumped: under that row's lock, so the count follows commit order."""
+    gets its `change_seq` bumped: under that row's lock, so the count follows commit order.
+
+    An operation called inside another's unit of work joins it (the monitor opening an
+    incident with `incidents.create_incident` while it records a verdict): one transaction,
+    committed and announced by the outermost unit; an error anywhere undoes all of it.
+    """
+    outer = _current.get()
+    if outer is not None:
+        yield outer
+        return
     with Session(get_engine(), expire_on_commit=False) as session:
         session.connection(execution_options={WRITE_UNIT: True})
         uow = UnitOfWork(session)
+        token = _current.set(uow)
         try:
             yield uow
             session.flush()
@@ -98,6 +112,8 @@ def unit_of_work() -> Iterator[UnitOfWork]:
         except BaseException:
             session.rollback()
             raise
+        finally:
+            _current.reset(token)
     for row, payload in uow.events:
         change = Change(row.organization_id, payload, row.id)
         for fn in list(_listeners):

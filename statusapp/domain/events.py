@@ -45,6 +45,9 @@ class EventKind(str, enum.Enum):
     subscribers_imported = "subscribers.imported"
     channel_created = "channel.created"
     channel_test_requested = "channel.test_requested"
+    monitor_saved = "monitor.saved"
+    monitor_deleted = "monitor.deleted"
+    monitor_verdict_changed = "monitor.verdict_changed"
 
 
 class StatusChange(BaseModel):
@@ -241,6 +244,37 @@ class ChannelTestRequested(EventPayload):
     kind: ClassVar[EventKind] = EventKind.channel_test_requested
     subscriber_id: int
     page_id: int
+
+
+class MonitorSaved(EventPayload):
+    """A monitor was created, reconfigured, paused or resumed, or got a new push URL."""
+
+    kind: ClassVar[EventKind] = EventKind.monitor_saved
+    monitor_id: int
+    service_id: int
+    status_changes: list[StatusChange] = []  # a paused monitor's verdict withdrawn
+
+
+class MonitorDeleted(EventPayload):
+    kind: ClassVar[EventKind] = EventKind.monitor_deleted
+    monitor_id: int
+    service_id: int
+    status_changes: list[StatusChange] = []
+
+
+class MonitorVerdictChanged(EventPayload):
+    """The monitor confirmed a new verdict on its service (after its thresholds of consecutive
+    failures or successes). `status_changes` is what the pages now show differently; an
+    incident it opened or resolved is announced by that incident's own event."""
+
+    kind: ClassVar[EventKind] = EventKind.monitor_verdict_changed
+    monitor_id: int
+    service_id: int
+    name: str
+    old_verdict: str
+    new_verdict: str
+    reason: str  # the last check's reason, e.g. "connection refused by 10.0.0.5:443"
+    status_changes: list[StatusChange]
 
 
 PAYLOAD_TYPES: dict[EventKind, type[EventPayload]] = {

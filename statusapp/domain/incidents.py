@@ -146,6 +146,7 @@ def _record_update(
         deliver_notifications=deliver_notifications,
         created_by_user_id=actor.user_id,
         created_by_api_key_id=actor.api_key_id,
+        source=actor.source.value,
     )
     s.add(update)
     s.flush()

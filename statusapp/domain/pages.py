@@ -36,6 +36,7 @@ _CLEANERS = {
     "brand_color": lambda e, v: clean_color(e, "brand_color", v),
     "background_color": lambda e, v: clean_color(e, "background_color", v, allow_empty=True),
     "time_zone": lambda e, v: clean_timezone(e, "time_zone", v),
+    "show_response_times": lambda e, v: v if isinstance(v, bool) else str(v).strip().lower() in ("1", "true", "yes", "on"),
 }
 
 

@@ -1,7 +1,7 @@
 """Recomputing a service's displayed status and recording every change of it.
 
-Concurrency: the shown status is derived from several rows (the service's manual status, each
-active incident's per-service status). Two transactions that each change one input and derive
+Concurrency: the shown status is derived from several rows (the service's manual status and
+monitor verdict, each active incident's per-service status). Two transactions that each change one input and derive
 from the other's old value would leave a wrong status (write skew), and two that change one
 service at once would both record the same `from_status` (a broken history chain). So every
 operation that derives locks the service rows first, in id order (`lock_services`), and reads
@@ -73,7 +73,7 @@ def recompute_services(
     now = utcnow()
     changed: list[StatusChange] = []
     for svc in services:
-        new = derive_service_status(svc.manual_status, imposed[svc.id]).value
+        new = derive_service_status(svc.manual_status, imposed[svc.id], svc.monitor_status).value
         if new == svc.status:
             continue
         session.add(

@@ -24,14 +24,69 @@ def worst_service_status(statuses: Iterable[ServiceStatus | str]) -> ServiceStat
 
 
 def derive_service_status(
-    manual: ServiceStatus | str, active_incident_statuses: Iterable[ServiceStatus | str]
+    manual: ServiceStatus | str,
+    active_incident_statuses: Iterable[ServiceStatus | str],
+    monitor: ServiceStatus | str = ServiceStatus.operational,
 ) -> ServiceStatus:
-    """A service shows the worst of its manual status and what every ACTIVE incident imposes.
+    """A service shows the worst of its manual status, what every ACTIVE incident imposes, and
+    its monitor's confirmed verdict (operational without a monitor).
 
     Each open incident contributes its own per-service status, so resolving one incident
-    removes only its contribution: another open incident keeps the service degraded.
+    removes only its contribution: another open incident keeps the service degraded. Likewise
+    a monitor that recovers withdraws only its own verdict, never a person's incident.
     """
-    return worst_service_status([manual, *active_incident_statuses])
+    return worst_service_status([manual, *active_incident_statuses, monitor])
+
+
+# ---- the monitor's verdict -----------------------------------------------------------------
+# Each check is one observation: "u" up, "s" up but slower than the monitor's threshold, "d" down.
+UP, SLOW, DOWN = "u", "s", "d"
+RECENT_KEPT = 10  # observations a monitor keeps: the largest threshold allowed
+
+
+def observation_level(observation: str, failure_status: ServiceStatus | str) -> ServiceStatus:
+    """The status one observation points to: down = the monitor's failure status, slow = degraded."""
+    if observation == DOWN:
+        return ServiceStatus(failure_status)
+    if observation == SLOW:
+        return ServiceStatus.degraded_performance
+    return ServiceStatus.operational
+
+
+def next_verdict(
+    current: ServiceStatus | str,
+    recent: str,
+    *,
+    failures_to_confirm: int,
+    successes_to_recover: int,
+    failure_status: ServiceStatus | str,
+) -> ServiceStatus:
+    """The monitor's confirmed verdict after its latest observation (`recent`, oldest first).
+
+    Flapping is damped: the verdict gets worse only when the last `failures_to_confirm`
+    observations ALL point to something worse, and then becomes the mildest of them (two
+    checks, one slow and one down, confirm "degraded", not the outage). It gets better only
+    when the last `successes_to_recover` observations ALL point to something better, and then
+    becomes the worst of them. Anything else (a lone failure, a lone success during an outage)
+    leaves the verdict as it is: unconfirmed, shown in the console only.
+    """
+    current = ServiceStatus(current)
+    n, m = failures_to_confirm, successes_to_recover
+    if recent and len(recent) >= n:
+        levels = [observation_level(o, failure_status) for o in recent[-n:]]
+        if all(level.severity > current.severity for level in levels):
+            return min(levels, key=lambda s: s.severity)
+    if recent and len(recent) >= m:
+        levels = [observation_level(o, failure_status) for o in recent[-m:]]
+        if all(level.severity < current.severity for level in levels):
+            return max(levels, key=lambda s: s.severity)
+    return current
+
+
+def is_down_confirmed(recent: str, failures_to_confirm: int) -> bool:
+    """The last `failures_to_confirm` observations are all failures: the target is not
+    responding (the monitor opens its incident), as opposed to merely slow."""
+    return len(recent) >= failures_to_confirm and set(recent[-failures_to_confirm:]) == {DOWN}
 
 
 def page_indicator(

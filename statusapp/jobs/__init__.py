@@ -10,7 +10,9 @@ import asyncio
 import contextlib
 import logging
 
+from statusapp.domain.monitoring import prune_checks, roll_up_checks
 from statusapp.jobs.runner import Job, JobsRunner
+from statusapp.monitoring.checker import Checker
 from statusapp.settings import get_settings
 
 __all__ = ["Job", "JobsRunner", "all_jobs", "jobs_lifespan", "runner"]
@@ -18,9 +20,14 @@ __all__ = ["Job", "JobsRunner", "all_jobs", "jobs_lifespan", "runner"]
 log = logging.getLogger(__name__)
 
 
-def all_jobs() -> list[Job]:
+def all_jobs(role: str = "web app") -> list[Job]:
     """Every periodic job of the app (the checker, the notification sender and the maintenance
-    clock register theirs here)."""
+    clock register theirs here). `role` names the kind of process, for the checker's health."""
+    return [*notification_jobs(), *monitoring_jobs(role)]
+
+
+def notification_jobs() -> list[Job]:
+    """The sender (outbox -> deliveries -> channels) and the cleanup of old delivery records."""
     from statusapp.jobs import notifications
 
     return [
@@ -29,13 +36,34 @@ def all_jobs() -> list[Job]:
     ]
 
 
+def monitoring_jobs(role: str) -> list[Job]:
+    """The checker (long-running, its own schedule) and the daily rollup and retention of raw
+    check results (run hourly: it catches up on any day it missed, and is a no-op otherwise)."""
+    settings = get_settings()
+
+    async def check_forever() -> None:
+        await Checker(
+            concurrency=settings.checker_concurrency, allow_private=not settings.monitor_public_only, role=role
+        ).run()
+
+    async def roll_up_and_prune() -> None:
+        days = settings.check_retention_days
+        await asyncio.to_thread(roll_up_checks, retention_days=days)
+        await asyncio.to_thread(prune_checks, retention_days=days)
+
+    return [
+        Job("checker", check_forever, every_seconds=5, long_running=True),
+        Job("check-rollups", roll_up_and_prune, every_seconds=3600),
+    ]
+
+
 runner: JobsRunner | None = None
 
 
-def get_runner() -> JobsRunner:
+def get_runner(role: str = "web app") -> JobsRunner:
     global runner
     if runner is None:
-        runner = JobsRunner(all_jobs())
+        runner = JobsRunner(all_jobs(role))
     return runner
 
 

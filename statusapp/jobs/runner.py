@@ -32,11 +32,16 @@ LEADER_LOCK = "jobs"
 @dataclasses.dataclass(frozen=True)
 class Job:
     """A coroutine run every `every_seconds` by the leader. Blocking work goes through
-    `asyncio.to_thread`: the leader may be a web worker that also serves visitors."""
+    `asyncio.to_thread`: the leader may be a web worker that also serves visitors.
+
+    A `long_running` job (the checker, with its own schedule) is started once when leadership
+    is won and cancelled when it is lost; should it end or fail, it is started again after
+    `every_seconds`."""
 
     name: str
     run: Callable[[], Awaitable[object]]
     every_seconds: float
+    long_running: bool = False
 
 
 @dataclasses.dataclass
@@ -105,7 +110,8 @@ class JobsRunner:
         self.leader_since = time.time()
         log.info("jobs runner: leading (%s)", ", ".join(j.name for j in self.jobs) or "no jobs")
         scheduler = AsyncIOScheduler(event_loop=asyncio.get_running_loop())
-        for job in self.jobs:
+        forever = [asyncio.create_task(self._run_long(job), name=f"job-{job.name}") for job in self.jobs if job.long_running]
+        for job in [j for j in self.jobs if not j.long_running]:
             scheduler.add_job(
                 self._run_job,
                 IntervalTrigger(seconds=job.every_seconds),
@@ -123,6 +129,9 @@ class JobsRunner:
             log.warning("jobs runner: lost the leader lock (database connection lost); standing by")
         finally:
             scheduler.shutdown(wait=False)
+            for task in forever:
+                task.cancel()
+            await asyncio.gather(*forever, return_exceptions=True)
             self.leader_since = None
             lock, self._lock = self._lock, None
             with contextlib.suppress(Exception):
@@ -151,6 +160,11 @@ class JobsRunner:
         finally:
             stats.runs += 1
             stats.last_duration_s = time.monotonic() - started
+
+    async def _run_long(self, job: Job) -> None:
+        while True:
+            await self._run_job(job)
+            await asyncio.sleep(job.every_seconds)
 
     def status(self) -> dict:
         """Whether this process leads, since when, and each job's last run (for the console)."""

@@ -20,7 +20,7 @@ import anyio
 import httpx
 
 from statusapp import outbound
-from statusapp.monitoring.spec import (
+from statusapp.domain.monitor_spec import (
     HttpCheck,
     TcpCheck,
     format_status_ranges,

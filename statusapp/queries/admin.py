@@ -58,6 +58,7 @@ class AdminPage:
     domain_record_value: str = ""
     domain_check_result: str = ""
     domain_checked_at: str = ""  # ISO 8601 UTC, "" before the first check
+    show_response_times: bool = True
 
 
 @dataclasses.dataclass
@@ -113,7 +114,8 @@ def admin_data(session: Session, organization_id: int) -> AdminData:
                       domain_verified=bool(domain) and p.verified_domain == domain,
                       domain_record_name=record_name(domain) if domain else "",
                       domain_record_value=record_value(p.domain_token) if domain else "",
-                      domain_check_result=p.domain_check_result, domain_checked_at=iso(p.domain_checked_at))
+                      domain_check_result=p.domain_check_result, domain_checked_at=iso(p.domain_checked_at),
+                      show_response_times=p.show_response_times)
         )
     active_statuses = IncidentStatus.active_values()
     active = list(

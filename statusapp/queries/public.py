@@ -26,12 +26,14 @@ from statusapp.models import (
     Organization,
     IncidentService,
     IncidentUpdate,
+    Monitor,
     Service,
     ServiceGroup,
     StatusPage,
     StatusPageService,
     utcnow,
 )
+from statusapp.queries.uptime import FinishedBars, finished_bars, today_uptime
 
 RECENT_DAYS = 7
 
@@ -45,6 +47,12 @@ class ServiceView:
     status_label: str = ""
     status_color: str = ""
     status_text_color: str = ""
+    # Live uptime: today's bar and the 90-day percentage (the 89 finished days are sent apart,
+    # once per visit: queries.uptime). None: no data (the service did not exist in the window).
+    uptime: float | None = None
+    today_level: str = "nodata"  # domain.uptime.bar_level of today so far
+    today_label: str = ""  # today's bar in words (queries.uptime.BarView.label); "" for a plain 100% day
+    chart: bool = False  # a response-time chart can be shown (monitored by HTTP or TCP, page allows)
 
 
 @dataclasses.dataclass
@@ -192,6 +200,20 @@ def _service_view(svc: Service) -> ServiceView:
     return ServiceView(svc.id, svc.name, svc.description, st.value, st.label, st.color, st.text_color)
 
 
+def charted_service_ids(session: Session, page: StatusPage, service_ids: list[int]) -> set[int]:
+    """The page's services with a response-time chart: an enabled HTTP or TCP monitor, on a
+    page whose owner shows the charts."""
+    if not page.show_response_times or not service_ids:
+        return set()
+    return set(
+        session.exec(
+            select(Monitor.service_id).where(
+                Monitor.service_id.in_(service_ids), Monitor.enabled == True, Monitor.kind != "push"  # noqa: E712
+            )
+        )
+    )
+
+
 def incident_views(session: Session, incidents: list[Incident]) -> list[IncidentView]:
     if not incidents:
         return []
@@ -254,10 +276,17 @@ def page_view(session: Session, page: StatusPage | None, *, version: int = 0) ->
     views: dict[str, GroupView] = {}
     for grp in sorted(groups.values(), key=lambda g: (g.position, g.id)):
         views[f"g{grp.id}"] = GroupView(key=f"g{grp.id}", name=grp.name)
+    uptimes = today_uptime(session, page, services)
+    charted = charted_service_ids(session, page, [s.id for s in services])
     for svc in services:
         key = f"g{svc.group_id}" if svc.group_id in groups else f"s{svc.id}"
         views.setdefault(key, GroupView(key=key, name=""))
-        views[key].services.append(_service_view(svc))
+        sv = _service_view(svc)
+        today = uptimes[svc.id]
+        sv.uptime, sv.today_level = today.uptime, today.today.level
+        sv.today_label = "" if today.today.plain else "Today, " + today.today.label  # most days: fewer bytes per push
+        sv.chart = svc.id in charted
+        views[key].services.append(sv)
     for gv in views.values():
         worst = max((ServiceStatus(s.status) for s in gv.services), key=lambda s: s.severity)
         gv.status, gv.status_label, gv.status_color, gv.status_text_color = (
@@ -423,6 +452,15 @@ def load_public_view(slug: str | None, host: str | None) -> LoadedView | None:
         session.refresh(page)  # the page's own fields, read after the version like the rest
         view = page_view(session, page, version=version) if page.is_public else PageView(found=False, version=version)
         return LoadedView(page.id, page.organization_id, view)
+
+
+def load_page_bars(page_id: int) -> FinishedBars | None:
+    """The finished days of a public page's bars (None: no such public page)."""
+    with session_scope() as session:
+        page = session.get(StatusPage, page_id)
+        if page is None or not page.is_public:
+            return None
+        return finished_bars(session, page, page_services(session, page))
 
 
 def page_exists(slug: str) -> bool:

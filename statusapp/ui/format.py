@@ -105,3 +105,17 @@ def recent_time(iso, fallback_tz="UTC", **props) -> rx.Component:
     """For recency: "12 minutes ago · Nov 25, 2026 14:05 CET", the exact time also on hover."""
     exact = time_text(iso, fallback_tz)
     return rx.el.time(relative_text(iso), " · ", exact, date_time=iso, title=exact, **props)
+
+
+# "99.95%": two decimals, rounded down so that any downtime never shows as 100%.
+_FORMAT_PERCENT_JS = """((v) => {
+  if (v === null || v === undefined || isNaN(v)) { return "No data"; }
+  if (v >= 100) { return "100%"; }
+  return (Math.floor(v * 100) / 100).toFixed(2) + "%";
+})"""
+FORMAT_PERCENT = FunctionStringVar.create(_FORMAT_PERCENT_JS)
+
+
+def percent_text(value) -> rx.Var:
+    """An uptime percentage as text ("99.95%", "100%", "No data")."""
+    return FORMAT_PERCENT.call(value).to(str)

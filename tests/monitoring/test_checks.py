@@ -8,7 +8,7 @@ import time
 import pytest
 
 from statusapp.monitoring.checks import CheckClients, run_http_check, run_tcp_check
-from statusapp.monitoring.spec import HttpCheck, TcpCheck
+from statusapp.domain.monitor_spec import HttpCheck, TcpCheck
 from tests.monitoring.support import (
     closed_port,
     http_handler,

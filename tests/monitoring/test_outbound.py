@@ -9,7 +9,7 @@ import pytest
 
 from statusapp import outbound
 from statusapp.monitoring.checks import CheckClients, describe_error, run_http_check
-from statusapp.monitoring.spec import HttpCheck
+from statusapp.domain.monitor_spec import HttpCheck
 from tests.monitoring.support import (
     http_handler,
     request_path,
@@ -190,3 +190,50 @@ def test_unix_sockets_are_refused():
                 await client._transport._pool._network_backend.connect_unix_socket("/tmp/x")  # type: ignore[attr-defined]
 
     run(scenario())
+
+
+def test_pool_never_reuses_a_connection_the_server_closed():
+    """LinearConnectionPool checks an idle connection just before reusing it: a target that
+    closes its connections after each answer must not turn into failed checks."""
+    import asyncio
+
+    async def answer_then_close(reader, writer):
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(response(200, b"ok"))
+        await writer.drain()
+        writer.close()
+
+    async def scenario():
+        async with serve(answer_then_close) as server:
+            clients = CheckClients(allow_private=True)
+            try:
+                url = f"http://127.0.0.1:{server.port}/"
+                results = []
+                for _ in range(5):
+                    results.append(await run_http_check(clients, HttpCheck(url=url)))
+                    await asyncio.sleep(0.05)  # the server's FIN arrives before the next check
+                return results, server.connections
+            finally:
+                await clients.aclose()
+
+    results, connections = run(scenario())
+    assert [r.ok for r in results] == [True] * 5, [r.reason for r in results]
+    assert connections == 5
+
+
+def test_pool_serves_many_checks_at_once_on_few_connections():
+    import asyncio
+
+    async def scenario():
+        async with serve(http_handler(lambda head: response(200, b"ok"))) as server:
+            clients = CheckClients(allow_private=True, max_concurrent=20)
+            try:
+                check = HttpCheck(url=f"http://127.0.0.1:{server.port}/")
+                results = await asyncio.gather(*(run_http_check(clients, check) for _ in range(200)))
+                return results, server.connections
+            finally:
+                await clients.aclose()
+
+    results, connections = run(scenario(), timeout=30)
+    assert all(r.ok for r in results)
+    assert connections <= 20  # kept alive and reused, never more than the pool's size

@@ -6,7 +6,7 @@ import pytest
 
 from statusapp.domain.validation import Errors
 from statusapp.enums import ServiceStatus
-from statusapp.monitoring.spec import (
+from statusapp.domain.monitor_spec import (
     CheckKind,
     HttpCheck,
     PushCheck,

@@ -12,7 +12,7 @@ import pytest
 
 from statusapp import outbound
 from statusapp.monitoring.checks import CheckClients, run_http_check, run_tcp_check
-from statusapp.monitoring.spec import HttpCheck, TcpCheck
+from statusapp.domain.monitor_spec import HttpCheck, TcpCheck
 from statusapp.notify.channels import _http
 from statusapp.notify.channels.base import DeliveryError, Recipient
 from statusapp.notify.channels.slack import SlackChannel

@@ -50,6 +50,7 @@ def console(title: str, *children: rx.Component) -> rx.Component:
                     nav_link("Dashboard", routes.ADMIN),
                     nav_link("Incidents", routes.ADMIN_INCIDENTS),
                     nav_link("Services", routes.ADMIN_SERVICES),
+                    nav_link("Monitors", routes.ADMIN_MONITORS),
                     nav_link("Status pages", routes.ADMIN_PAGES),
                     nav_link("Subscribers", routes.ADMIN_SUBSCRIBERS),
                     nav_link("Notifications", routes.ADMIN_NOTIFICATIONS),

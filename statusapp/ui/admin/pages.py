@@ -38,6 +38,7 @@ class PagesAdmin(AdminState):
     editing_id: int = 0
     form: dict[str, str] = {k: "" for k in TEXT_FIELDS}
     is_public: bool = True
+    show_response_times: bool = True
     selected: list[int] = []
 
     @rx.var
@@ -77,10 +78,15 @@ class PagesAdmin(AdminState):
         self.is_public = bool(value)
 
     @rx.event
+    def set_show_response_times(self, value: bool):
+        self.show_response_times = bool(value)
+
+    @rx.event
     def new(self):
         self.editing_id = 0
         self.form = {k: "" for k in TEXT_FIELDS} | {"brand_color": "#2563eb", "time_zone": "UTC"}
         self.is_public = True
+        self.show_response_times = True
         self.selected = [s.id for s in self.services]
         self.errors = {}
 
@@ -91,6 +97,7 @@ class PagesAdmin(AdminState):
                 self.editing_id = p.id
                 self.form = {k: str(getattr(p, k) or "") for k in TEXT_FIELDS}
                 self.is_public = p.is_public
+                self.show_response_times = p.show_response_times
                 self.selected = list(p.service_ids)
                 self.errors = {}
 
@@ -118,6 +125,7 @@ class PagesAdmin(AdminState):
     async def save(self):
         fields = {k: self.form.get(k, "") for k in TEXT_FIELDS}
         fields["is_public"] = self.is_public
+        fields["show_response_times"] = self.show_response_times
         if self.editing_id:
             out = await self._call(ops.update_page, done="Page saved.", page_id=self.editing_id, service_ids=self.selected, **fields)
         else:
@@ -285,6 +293,9 @@ def pages_page() -> rx.Component:
                         text_field("Slug", "slug", "lowercase letters, digits, dashes: /status/<slug>"),
                         text_field("Description", "description"),
                         rx.checkbox("Public", checked=s.is_public, on_change=s.set_is_public, id="page-is-public"),
+                        rx.checkbox("Show response-time charts of monitored services",
+                                    checked=s.show_response_times, on_change=s.set_show_response_times,
+                                    id="page-show-response-times"),
                         text_field("Custom domain", "custom_domain", "e.g. status.example.com (optional)"),
                         domain_check(),
                         text_field("Logo URL", "logo_url"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from statusapp import routes
 from statusapp.domain import services as ops
 from statusapp.domain.validation import DESCRIPTION_MAX, NAME_MAX, SLUG_MAX, bounded_text, parse_id
 from statusapp.ui.admin.layout import console, field
@@ -123,6 +124,7 @@ def service_row(svc) -> rx.Component:
             rx.hstack(
                 move_buttons(s.move(svc.id, -1), s.move(svc.id, 1)),
                 rx.button("Edit", size="1", variant="soft", on_click=s.edit(svc.id)),
+                rx.link(rx.button("Monitor", size="1", variant="soft"), href=routes.admin_monitor_path(svc.id)),
                 confirm_button("Delete", "Delete " + svc.name + "?",
                                "It leaves every status page. Its status history is kept.", s.delete(svc.id),
                                size="1", variant="soft"),

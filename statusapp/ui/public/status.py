@@ -11,6 +11,7 @@ from statusapp import routes
 from statusapp.db import DatabaseUnavailable
 from statusapp.live import ViewTarget, hub
 from statusapp.queries.public import PageView
+from statusapp.queries.uptime import PageHistory
 from statusapp.ui.components import card, status_badge
 from statusapp.ui.format import BROWSER_ZONE
 from statusapp.ui.public.common import (
@@ -23,6 +24,7 @@ from statusapp.ui.public.common import (
     shell,
 )
 from statusapp.ui.public.subscribe import subscribe_box
+from statusapp.ui.public.uptime import bars_assets, chart_toggle, ensure_bars, history_of, response_chart, uptime_strip
 
 
 _PAGE_VIEW = TypeAdapter(PageView)
@@ -66,6 +68,12 @@ class PublicPageState(rx.State):
     def live_paused(self) -> bool:
         return hub.paused
 
+    @rx.var(cache=False)
+    def history(self) -> PageHistory:
+        """The 89 finished days of each service's bars: sent on load (and only when they
+        change), never pushed; shared by every visitor of the page in this process."""
+        return history_of(self._page_id)
+
     def _where(self) -> tuple[str | None, str | None]:
         slug = routes.public_slug(self.router.url.path)
         return slug, (self.router.headers.host if slug is None else None)
@@ -77,6 +85,7 @@ class PublicPageState(rx.State):
             await hub.leave(sid, self._room)
         if page_id is not None:
             await hub.join_view(sid, PAGE_TARGET, page_id)
+            await ensure_bars(page_id)
         self._room = room
         self._page_id = page_id
         self.phase = "ready" if page_id is not None else "missing"
@@ -141,17 +150,28 @@ def banner(view) -> rx.Component:
 
 
 def service_row(svc) -> rx.Component:
-    return rx.hstack(
-        rx.vstack(
-            rx.text(svc.name, weight="medium"),
-            rx.cond(svc.description != "", rx.text(svc.description, size="1", color_scheme="gray")),
-            spacing="0",
+    return rx.vstack(
+        rx.hstack(
+            rx.vstack(
+                rx.text(svc.name, weight="medium"),
+                rx.cond(svc.description != "", rx.text(svc.description, size="1", color_scheme="gray")),
+                spacing="0",
+            ),
+            rx.hstack(
+                rx.cond(svc.chart, chart_toggle(svc)),
+                status_badge(svc.status_label, svc.status_color, svc.status_text_color),
+                align="center",
+                spacing="3",
+            ),
+            justify="between",
+            align="center",
+            width="100%",
         ),
-        status_badge(svc.status_label, svc.status_color, svc.status_text_color),
-        justify="between",
-        align="center",
+        uptime_strip(svc, PublicPageState.history),
+        rx.cond(svc.chart, response_chart(svc)),
         width="100%",
         padding_y="0.5em",
+        spacing="2",
         class_name="service",
         data_status=svc.status,
     )
@@ -196,6 +216,7 @@ def page_body(view) -> rx.Component:
         # React hoists these into <head>: the tab shows the page's name, status and icon.
         rx.el.title(view.name + " · " + view.status_text),
         rx.cond(view.favicon_url != "", rx.el.link(rel="icon", href=view.favicon_url)),
+        bars_assets(),
         page_header(view),
         main_content(
             rx.cond(view.description != "", rx.text(view.description, color_scheme="gray")),

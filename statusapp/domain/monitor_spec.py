@@ -7,6 +7,7 @@ I/O: whether a target is reachable, or allowed by the outbound guard, is known o
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import ipaddress
 import math
@@ -364,3 +365,68 @@ def _clean_monitor_spec(errors: Errors, data: Mapping[str, object]) -> MonitorSp
     if isinstance(check, (HttpCheck, TcpCheck)) and check.timeout_seconds >= interval and "interval_seconds" not in errors.errors:
         errors.add("timeout_seconds", f"Must be shorter than the interval ({interval} s).")
     return MonitorSpec(kind=kind, interval_seconds=interval, check=check, thresholds=clean_thresholds(errors, data))
+
+
+# --------------------------------------------------------------------------- storage and forms
+
+
+def check_to_json(check: HttpCheck | TcpCheck | PushCheck) -> dict[str, object]:
+    """The check's fields as stored in `Monitor.check` (JSON)."""
+    data = dataclasses.asdict(check)
+    if isinstance(check, HttpCheck):
+        data["expected_statuses"] = [list(r) for r in check.expected_statuses]
+    return data
+
+
+def check_from_json(kind: CheckKind | str, data: Mapping[str, object]) -> HttpCheck | TcpCheck | PushCheck:
+    """Rebuild a stored check (the inverse of `check_to_json`)."""
+    kind = CheckKind(kind)
+    if kind is CheckKind.http:
+        fields = dict(data)
+        fields["expected_statuses"] = tuple(tuple(r) for r in fields.get("expected_statuses") or DEFAULT_STATUSES)
+        fields["headers"] = dict(fields.get("headers") or {})
+        return HttpCheck(**fields)  # type: ignore[arg-type]
+    if kind is CheckKind.tcp:
+        return TcpCheck(**data)  # type: ignore[arg-type]
+    return PushCheck(**data)  # type: ignore[arg-type]
+
+
+def form_values(spec: MonitorSpec) -> dict[str, str]:
+    """The flat form fields (strings) that `clean_monitor_spec` turns back into `spec`."""
+    out = {
+        "kind": spec.kind.value,
+        "interval_seconds": str(spec.interval_seconds),
+        "failures_to_confirm": str(spec.thresholds.failures_to_confirm),
+        "successes_to_recover": str(spec.thresholds.successes_to_recover),
+        "failure_status": spec.thresholds.failure_status.value,
+    }
+    check = spec.check
+    if isinstance(check, HttpCheck):
+        out.update(
+            url=check.url,
+            method=check.method,
+            expected_statuses=format_status_ranges(check.expected_statuses),
+            headers="\n".join(f"{k}: {v}" for k, v in check.headers.items()),
+            keyword=check.keyword or "",
+            keyword_must_be_absent="true" if check.keyword_must_be_absent else "",
+            ignore_tls_errors="true" if check.ignore_tls_errors else "",
+        )
+    elif isinstance(check, TcpCheck):
+        out.update(host=check.host, port=str(check.port))
+    else:
+        out.update(grace_seconds=str(check.grace_seconds))
+    if isinstance(check, (HttpCheck, TcpCheck)):
+        out.update(
+            timeout_seconds=f"{check.timeout_seconds:g}",
+            degraded_above_ms="" if check.degraded_above_ms is None else str(check.degraded_above_ms),
+        )
+    return out
+
+
+def describe_target(kind: CheckKind | str, check: HttpCheck | TcpCheck | PushCheck) -> str:
+    """A short line naming what is checked ("GET https://…", "tcp db:5432", "heartbeat")."""
+    if isinstance(check, HttpCheck):
+        return f"{check.method} {check.url}"
+    if isinstance(check, TcpCheck):
+        return f"TCP {check.host}:{check.port}"
+    return "heartbeat (push)"
