@@ -76,7 +76,7 @@ def test_login_and_every_console_page(app_server, browser):
                             ("/admin/pages", "text=New page"), ("/admin/api-keys", "main h1"),
                             ("/admin/account", "main h1"), ("/admin/subscribers", "main h1"),
                             ("/admin/notifications", "main h1"), ("/admin/channels", "main h1"),
-                            ("/admin/mailbox", "main h1")]:
+                            ("/admin/mailbox", "main h1"), ("/admin/monitors", "#checker-health")]:
             page.goto(app_server.url + path)
             page.wait_for_selector(ready, timeout=TIMEOUT_MS)
             problems[path] = _violations(page, public=False)
@@ -86,6 +86,11 @@ def test_login_and_every_console_page(app_server, browser):
         page.goto(app_server.url + f"/admin/incidents/{incident_id}")
         page.wait_for_selector("#incident-heading", timeout=TIMEOUT_MS)
         problems["/admin/incidents/<id>"] = _violations(page, public=False)
+        page.goto(app_server.url + "/admin/monitors")
+        page.wait_for_selector("#checker-health", timeout=TIMEOUT_MS)
+        page.locator(".monitor-row a").first.click()
+        page.wait_for_selector("#monitor-url", timeout=TIMEOUT_MS)
+        problems["/admin/monitors/<service id>"] = _violations(page, public=False)
         page.goto(app_server.url + "/admin/pages")
         page.wait_for_selector("text=New page", timeout=TIMEOUT_MS)
         page.get_by_role("button", name="Edit").first.click()
