@@ -205,7 +205,7 @@ class MaintenanceSeries(SQLModel, table=True):
     time_zone: str = Field(default="UTC", max_length=64)
     duration_minutes: int = 60
     # Copied to each occurrence when it is generated.
-    remind_minutes_before: Optional[int] = 60
+    remind_minutes_before: Optional[int] = None  # the operations default to 60
     notify_on_start: bool = True
     notify_on_complete: bool = True
     auto_start: bool = True
@@ -257,7 +257,7 @@ class Maintenance(SQLModel, table=True):
     # Notifications: "scheduled" when created (if chosen), a reminder this many minutes before
     # (None: none), "started", "completed". `reminded_at` makes the reminder happen once.
     notify_on_create: bool = True
-    remind_minutes_before: Optional[int] = 60
+    remind_minutes_before: Optional[int] = None  # the operations default to 60
     notify_on_start: bool = True
     notify_on_complete: bool = True
     reminded_at: Optional[dt.datetime] = None

@@ -535,3 +535,22 @@ def test_status_history_records_the_maintenance(org):
                      .order_by(ServiceStatusChange.id.desc())).first()
     assert (row.maintenance_id, row.changed_at, row.to_status) == (m.id, T0 + 2 * H, MAINT)
     assert DEG  # (imported for symmetry with the other status tests)
+
+
+def test_two_clocks_at_once_start_complete_and_remind_once(org, capture_changes):
+    """Two runners (leadership changing hands) ticking at the same moment: each move once."""
+    from tests.domain.test_concurrency import _race
+    from tests.domain.helpers import assert_history_chain
+
+    api = new_service(org, "api")
+    rounds = 10
+    made = [schedule(org, [api.id], start=T0 + (2 + 2 * i) * H, end=T0 + (3 + 2 * i) * H, title=f"W{i}")
+            for i in range(rounds)]
+    for i, m in enumerate(made):
+        for moment in (m.scheduled_for - H, m.scheduled_for, m.scheduled_until):
+            _race(lambda: maintenance.tick(moment), lambda: maintenance.tick(moment))
+    kinds = [c.kind.value for c in capture_changes.changes]
+    assert (kinds.count("maintenance.reminder"), kinds.count("maintenance.started"),
+            kinds.count("maintenance.completed")) == (rounds, rounds, rounds)
+    assert status_of(api.id) == OP
+    assert_history_chain(api.id)
