@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 from collections.abc import Iterable
 from typing import Any
 
@@ -572,6 +573,20 @@ def _read_ids(query) -> list[Any]:
         return list(session.exec(query).all())
 
 
+def _as_of(fn):
+    """A clock step run for `now` stamps what it writes with `now` (clock.at), so the times it
+    records (started_at, the status history) are the moment it acted for."""
+
+    @functools.wraps(fn)
+    def run(now: dt.datetime | None = None):
+        now = now or clock.now()
+        with clock.at(now):
+            return fn(now)
+
+    return run
+
+
+@_as_of
 def start_due(now: dt.datetime | None = None) -> list[int]:
     """Start every scheduled, self-starting maintenance whose start has come; the ids started."""
     now = now or clock.now()
@@ -601,6 +616,7 @@ def start_due(now: dt.datetime | None = None) -> list[int]:
     return started
 
 
+@_as_of
 def complete_due(now: dt.datetime | None = None) -> list[int]:
     """Complete every self-completing maintenance in progress (or verifying) whose end has come."""
     now = now or clock.now()
@@ -632,6 +648,7 @@ def reminder_due(m: Maintenance, now: dt.datetime) -> bool:
     return moment <= now < m.scheduled_for and m.created_at <= moment
 
 
+@_as_of
 def remind_due(now: dt.datetime | None = None) -> list[int]:
     """Announce MaintenanceReminder for every maintenance whose reminder moment has come."""
     now = now or clock.now()
@@ -655,6 +672,7 @@ def remind_due(now: dt.datetime | None = None) -> list[int]:
     return sent
 
 
+@_as_of
 def tick(now: dt.datetime | None = None) -> TickResult:
     """One turn of the maintenance clock: generate occurrences, remind, start, complete."""
     now = now or clock.now()
@@ -958,6 +976,7 @@ def _fill(uow: UnitOfWork, series: MaintenanceSeries, now: dt.datetime) -> list[
     return created
 
 
+@_as_of
 def materialise_occurrences(now: dt.datetime | None = None) -> list[int]:
     """Generate the due occurrences of every live series (the clock's first step); the ids made.
     One transaction per series, under its row lock: two runners never make one occurrence twice
