@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
+import logging
 from collections.abc import Iterable
 from typing import Any
 
@@ -71,6 +72,7 @@ from statusapp.models import (
 )
 
 S = MaintenanceStatus
+log = logging.getLogger(__name__)
 
 DESCRIPTION_MAX = MESSAGE_MAX
 # A "scheduled" window may start this long ago (a form filled in slowly); the clock starts it.
@@ -989,14 +991,23 @@ def materialise_occurrences(now: dt.datetime | None = None) -> list[int]:
     )
     made: list[int] = []
     for series_id, org_id in due:
-        with unit_of_work() as uow:
-            series = _get_series(uow.session, clock_actor(org_id), series_id)
-            if series.cancelled_at is not None or series.next_fill_at is None or series.next_fill_at > now:
-                continue
-            created = _fill(uow, series, now)
-            if created:
-                uow.announce(org_id, MaintenanceOccurrencesGenerated(series_id=series.id, maintenance_ids=created))
-            made.extend(created)
+        try:
+            with unit_of_work() as uow:
+                series = _get_series(uow.session, clock_actor(org_id), series_id)
+                if series.cancelled_at is not None or series.next_fill_at is None or series.next_fill_at > now:
+                    continue
+                created = _fill(uow, series, now)
+                if created:
+                    uow.announce(org_id, MaintenanceOccurrencesGenerated(series_id=series.id, maintenance_ids=created))
+                made.extend(created)
+        except recurrence.RuleError:
+            # A stored rule that no longer expands (its time zone left the tz database): this
+            # series waits for an edit; the clock goes on with the others.
+            log.exception("maintenance series %s cannot be expanded; it waits for an edit", series_id)
+            with unit_of_work() as uow:
+                series = _get_series(uow.session, clock_actor(org_id), series_id)
+                series.next_fill_at = None
+                uow.session.add(series)
     return made
 
 

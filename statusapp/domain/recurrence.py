@@ -30,11 +30,12 @@ ALLOWED_FREQS = ("DAILY", "WEEKLY", "MONTHLY", "YEARLY")
 ALLOWED_PARTS = ("FREQ", "INTERVAL", "COUNT", "UNTIL", "BYDAY", "BYMONTHDAY", "BYYEARDAY", "BYWEEKNO",
                  "BYMONTH", "BYSETPOS", "WKST")
 INTERVAL_MAX = 1000
+YEAR_MIN, YEAR_MAX = 2000, 2100
 CHECK_OCCURRENCES = 20  # occurrences expanded when a rule is checked (overlaps, first one)
 CHECK_DEADLINE_S = 1.0
 _UNTIL_RE = re.compile(r"^(\d{8})(T(\d{6})(Z?))?$")
 _LOCAL_FMT = "%Y-%m-%dT%H:%M:%S"
-_check_slot = threading.Semaphore(1)
+_check_slot = threading.Semaphore(2)  # rules checked at once (a runaway holds one for seconds)
 
 
 class RuleError(ValueError):
@@ -49,18 +50,22 @@ def zone_of(name: str) -> ZoneInfo:
 
 
 def parse_local(value: object) -> dt.datetime:
-    """A naive wall-clock time from "YYYY-MM-DDTHH:MM[:SS]" (or a naive datetime)."""
+    """A naive wall-clock time from "YYYY-MM-DDTHH:MM[:SS]" (or a naive datetime), in the years
+    YEAR_MIN..YEAR_MAX: expanding a rule walks from its start, so the start bounds the cost."""
     if isinstance(value, dt.datetime):
-        if value.tzinfo is not None:
-            raise RuleError("Give the start as a local time (without an offset): the series' time zone places it.")
-        return value.replace(microsecond=0)
-    text = str(value or "").strip().replace(" ", "T")
-    try:
-        parsed = dt.datetime.fromisoformat(text)
-    except ValueError as exc:
-        raise RuleError("Use a local date and time like 2026-03-01T02:00.") from exc
+        parsed = value
+    else:
+        text = str(value or "").strip().replace(" ", "T")
+        if len(text) > 40:
+            raise RuleError("Use a local date and time like 2026-03-01T02:00.")
+        try:
+            parsed = dt.datetime.fromisoformat(text)
+        except ValueError as exc:
+            raise RuleError("Use a local date and time like 2026-03-01T02:00.") from exc
     if parsed.tzinfo is not None:
         raise RuleError("Give the start as a local time (without an offset): the series' time zone places it.")
+    if not YEAR_MIN <= parsed.year <= YEAR_MAX:
+        raise RuleError(f"Use a start between the years {YEAR_MIN} and {YEAR_MAX}.")
     return parsed.replace(microsecond=0)
 
 
@@ -114,7 +119,25 @@ def normalize_rule(text: object, zone: ZoneInfo) -> str:
                     parts["UNTIL"] = until.strftime("%Y%m%dT%H%M%S")
         except (ValueError, OverflowError) as exc:
             raise RuleError("UNTIL is not a valid date.") from exc
+    _check_month_days(parts)
     return ";".join(f"{k}={v}" for k, v in parts.items())
+
+
+_MONTH_DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def _check_month_days(parts: dict[str, str]) -> None:
+    """February 30th and the like: refused at once (dateutil would scan to the year 9999)."""
+    if "BYMONTH" not in parts or "BYMONTHDAY" not in parts:
+        return
+    try:
+        months = [int(v) for v in parts["BYMONTH"].split(",")]
+        days = [int(v) for v in parts["BYMONTHDAY"].split(",")]
+    except ValueError:
+        return  # dateutil says what is wrong
+    longest = max((_MONTH_DAYS[m - 1] for m in months if 1 <= m <= 12), default=31)
+    if days and all(abs(d) > longest for d in days):
+        raise RuleError("This rule never happens: those months do not have that day.")
 
 
 def build_rule(rule_text: str, dtstart_local: dt.datetime) -> rrule:

@@ -554,3 +554,20 @@ def test_two_clocks_at_once_start_complete_and_remind_once(org, capture_changes)
             kinds.count("maintenance.completed")) == (rounds, rounds, rounds)
     assert status_of(api.id) == OP
     assert_history_chain(api.id)
+
+
+def test_a_series_that_no_longer_expands_does_not_stop_the_clock(org):
+    api = new_service(org, "api")
+    now = dt.datetime(2026, 3, 10, tzinfo=UTC)
+    broken = make_series(org, [api.id], now=now)
+    fine = make_series(org, [api.id], now=now, rule="FREQ=WEEKLY;BYDAY=SA")
+    with fresh() as s:  # its zone left the tz database (an OS upgrade): simulated
+        row = s.get(MaintenanceSeries, broken.id)
+        row.time_zone, row.next_fill_at = "Atlantis/Capital", now
+        s.add(row)
+        s.commit()
+    later = now + dt.timedelta(days=20)
+    made = maintenance.materialise_occurrences(later)
+    assert made and all(load(Maintenance, mid).series_id == fine.id for mid in made)
+    assert load(MaintenanceSeries, broken.id).next_fill_at is None
+    assert maintenance.materialise_occurrences(later) == []
