@@ -243,7 +243,8 @@ def create_maintenance(
     """Schedule a maintenance window (UTC times) for some services; its timeline starts with
     `message` (default: the usual "scheduled" text). `status` "in_progress" starts it now (its
     services show under maintenance at once). Announces MaintenanceCreated (the sender tells
-    subscribers when `notify_on_create`), then MaintenanceStarted when started at once."""
+    subscribers when `notify_on_create`), or, started at once, MaintenanceCreated (telling
+    nobody) then MaintenanceStarted (telling them when `notify_on_start`)."""
     errors = Errors()
     now = clock.now()
     title = clean_text(errors, "title", title, max_len=TITLE_MAX, required=True)
@@ -276,9 +277,10 @@ def create_maintenance(
         s.add(m)
         s.flush()
         _set_services(s, m, ids)
-        first = _add_update(uow, actor, m, first_message, flags["notify_on_create"])
-        uow.announce(actor.organization_id, MaintenanceCreated(
-            maintenance_id=m.id, update_id=first.id, notify=flags["notify_on_create"]))
+        # Started at once: subscribers hear "started" (if chosen), not "scheduled" as well.
+        announce = flags["notify_on_create"] and status_e == S.scheduled
+        first = _add_update(uow, actor, m, first_message, announce)
+        uow.announce(actor.organization_id, MaintenanceCreated(maintenance_id=m.id, update_id=first.id, notify=announce))
         if status_e == S.in_progress:
             _transition(uow, actor, m, S.in_progress, S.in_progress.default_message, flags["notify_on_start"])
     return m

@@ -135,7 +135,9 @@ def test_created_in_progress_starts_at_once(org, capture_changes):
     m = schedule(org, [api.id], start=T0 - H, end=T0 + H, status="in_progress")
     assert load(Maintenance, m.id).status == "in_progress"
     assert status_of(api.id) == MAINT
-    assert [k.value for k in capture_changes.kinds[-2:]] == ["maintenance.created", "maintenance.started"]
+    created, started = capture_changes.changes[-2:]
+    assert (created.kind.value, started.kind.value) == ("maintenance.created", "maintenance.started")
+    assert (created.payload.notify, started.payload.deliver_notifications) == (False, True)
 
 
 @pytest.mark.parametrize(
