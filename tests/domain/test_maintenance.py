@@ -573,3 +573,17 @@ def test_a_series_that_no_longer_expands_does_not_stop_the_clock(org):
     assert made and all(load(Maintenance, mid).series_id == fine.id for mid in made)
     assert load(MaintenanceSeries, broken.id).next_fill_at is None
     assert maintenance.materialise_occurrences(later) == []
+
+
+def test_series_duration_edit_keeps_a_detached_occurrence_at_the_same_start(org):
+    now = dt.datetime(2026, 3, 10, tzinfo=UTC)
+    series = make_series(org, [], now=now)
+    occ = occurrences(series.id)
+    with at(now):
+        maintenance.edit_maintenance(actor=org, maintenance_id=occ[1].id, title="Special")
+        maintenance.edit_series(actor=org, series_id=series.id, duration_minutes=45)
+    after = occurrences(series.id)
+    assert [o.occurrence_start for o in after] == [o.occurrence_start for o in occ]  # one each, none twice
+    special = [o for o in after if o.id == occ[1].id]
+    assert special and special[0].title == "Special" and special[0].scheduled_until - special[0].scheduled_for == H
+    assert {o.scheduled_until - o.scheduled_for for o in after if o.id != occ[1].id} == {45 * M}
