@@ -19,7 +19,7 @@ from statusapp.models import (
     MaintenanceUpdate,
     ServiceStatusChange,
 )
-from tests.domain.helpers import DEG, MAINT, MAJOR, OP, PART, declare, fresh, history, load, new_service, status_of
+from tests.domain.helpers import MAINT, MAJOR, OP, PART, declare, fresh, history, load, new_service, status_of
 
 UTC = dt.timezone.utc
 T0 = dt.datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
@@ -536,7 +536,6 @@ def test_status_history_records_the_maintenance(org):
         row = s.exec(select(ServiceStatusChange).where(ServiceStatusChange.service_id == api.id)
                      .order_by(ServiceStatusChange.id.desc())).first()
     assert (row.maintenance_id, row.changed_at, row.to_status) == (m.id, T0 + 2 * H, MAINT)
-    assert DEG  # (imported for symmetry with the other status tests)
 
 
 def test_two_clocks_at_once_start_complete_and_remind_once(org, capture_changes):

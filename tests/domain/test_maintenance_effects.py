@@ -8,7 +8,6 @@ import datetime as dt
 
 from statusapp import clock
 from statusapp.domain import maintenance, services
-from statusapp.domain import monitoring as mon_ops
 from statusapp.models import Service
 from statusapp.queries.uptime import service_uptime_percent
 from tests.domain.helpers import MAINT, MAJOR, OP, assert_history_chain, load, new_service, status_of
