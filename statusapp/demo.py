@@ -11,7 +11,7 @@ from sqlmodel import select
 from statusapp import clock
 from statusapp.db import session_scope
 from statusapp.domain import Actor
-from statusapp.domain import incidents, organizations, pages, services
+from statusapp.domain import incidents, maintenance, organizations, pages, services
 from statusapp.models import Organization, StatusPage
 
 
@@ -114,8 +114,44 @@ def load_demo(organization_id: int | None = None, *, lively: bool = True) -> boo
         if postmortem:
             with clock.at(start + dt.timedelta(days=2)):
                 incidents.write_postmortem(actor=actor, incident_id=inc.id, text=postmortem)
+    _demo_maintenance(actor, by_slug, now)
     if lively:
         slug, status = DEGRADED_NOW
         with clock.at(now - dt.timedelta(minutes=25)):
             services.set_manual_status(actor=actor, service_id=by_slug[slug], status=status)
     return True
+
+
+def _demo_maintenance(actor: Actor, by_slug: dict[str, int], now: dt.datetime) -> None:
+    """One window done 20 days ago (in the history, not downtime), one upcoming, and a weekly
+    series; all quiet (the demo notifies nobody)."""
+    quiet = dict(notify_on_create=False, remind_minutes_before=None, notify_on_start=False,
+                 notify_on_complete=False)
+    done = (now - dt.timedelta(days=20)).replace(hour=2, minute=0, second=0, microsecond=0)
+    with clock.at(done - dt.timedelta(days=3)):
+        past = maintenance.create_maintenance(
+            actor=actor, title="Email provider migration", scheduled_for=done,
+            scheduled_until=done + dt.timedelta(hours=1), services=[by_slug["email"]],
+            description="We are moving outgoing email to a new provider. Some emails may be delayed by a few minutes.",
+            **quiet,
+        )
+    with clock.at(done):
+        maintenance.start_maintenance(actor=actor, maintenance_id=past.id, deliver_notifications=False)
+    with clock.at(done + dt.timedelta(minutes=48)):
+        maintenance.complete_maintenance(actor=actor, maintenance_id=past.id, deliver_notifications=False,
+                                         message="The migration is complete; email flows through the new provider.")
+    upcoming = (now + dt.timedelta(days=3)).replace(hour=2, minute=0, second=0, microsecond=0)
+    with clock.at(now - dt.timedelta(hours=2)):
+        maintenance.create_maintenance(
+            actor=actor, title="Database upgrade", scheduled_for=upcoming,
+            scheduled_until=upcoming + dt.timedelta(hours=2), services=[by_slug["api"], by_slug["jobs"]],
+            description="The main database moves to a new major version. **The API is read-only** during the window.",
+            **quiet,
+        )
+        maintenance.create_series(
+            actor=actor, title="Weekly patching", rrule="FREQ=WEEKLY;BYDAY=SU",
+            dtstart_local=(now - dt.timedelta(days=92)).strftime("%Y-%m-%dT03:00"), time_zone="UTC",
+            duration_minutes=30, services=[by_slug["website"]],
+            description="Operating system updates, one server at a time. Short interruptions are possible.",
+            remind_minutes_before=None, notify_on_start=False, notify_on_complete=False,
+        )

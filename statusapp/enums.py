@@ -113,16 +113,51 @@ _INCIDENT_MESSAGE = {
 
 
 class MaintenanceStatus(str, enum.Enum):
-    """A scheduled maintenance's lifecycle (Statuspage's words)."""
+    """A scheduled maintenance's lifecycle (Statuspage's words): scheduled -> in_progress
+    (-> verifying) -> completed, or scheduled / in progress -> cancelled."""
 
     scheduled = "scheduled"
     in_progress = "in_progress"
     verifying = "verifying"
     completed = "completed"
+    cancelled = "cancelled"
 
     @property
     def label(self) -> str:
         return self.value.replace("_", " ").capitalize()
+
+    @property
+    def is_active(self) -> bool:
+        """Work is under way: the affected services show `under_maintenance`."""
+        return self in (MaintenanceStatus.in_progress, MaintenanceStatus.verifying)
+
+    @property
+    def is_closed(self) -> bool:
+        return self in (MaintenanceStatus.completed, MaintenanceStatus.cancelled)
+
+    @classmethod
+    def active_values(cls) -> list[str]:
+        """The stored values of the active statuses (for `status IN (...)` queries)."""
+        return [s.value for s in cls if s.is_active]
+
+    @classmethod
+    def open_values(cls) -> list[str]:
+        """Scheduled or active: not yet completed or cancelled."""
+        return [s.value for s in cls if not s.is_closed]
+
+    @property
+    def default_message(self) -> str:
+        """The template an update with this status starts from."""
+        return _MAINTENANCE_MESSAGE[self]
+
+
+_MAINTENANCE_MESSAGE = {
+    MaintenanceStatus.scheduled: "We will be undergoing scheduled maintenance during this time.",
+    MaintenanceStatus.in_progress: "Scheduled maintenance is currently in progress. We will provide updates as necessary.",
+    MaintenanceStatus.verifying: "Verification is currently underway for the maintenance items.",
+    MaintenanceStatus.completed: "The scheduled maintenance has been completed.",
+    MaintenanceStatus.cancelled: "The scheduled maintenance has been cancelled.",
+}
 
 
 class IncidentImpact(str, enum.Enum):

@@ -189,6 +189,114 @@ class IncidentUpdate(SQLModel, table=True):
     display_at: dt.datetime = Field(default_factory=utcnow)
 
 
+class MaintenanceSeries(SQLModel, table=True):
+    """A recurring maintenance window: an RFC 5545 RRULE expanded from `dtstart_local` (wall-clock
+    time in `time_zone`), each occurrence lasting `duration_minutes`. Occurrences become ordinary
+    Maintenance rows (`series_id`, `occurrence_start`) a bounded number ahead, never more
+    (domain.maintenance.materialise_occurrences)."""
+
+    __tablename__ = "maintenance_series"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    organization_id: int = Field(foreign_key="organization.id", index=True)
+    title: str = Field(max_length=300)
+    description: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    rrule: str = Field(max_length=500)  # e.g. "FREQ=WEEKLY;BYDAY=SU"
+    dtstart_local: str = Field(max_length=19)  # "YYYY-MM-DDTHH:MM:SS", a wall-clock time in time_zone
+    time_zone: str = Field(default="UTC", max_length=64)
+    duration_minutes: int = 60
+    # Copied to each occurrence when it is generated.
+    remind_minutes_before: Optional[int] = None  # the operations default to 60
+    notify_on_start: bool = True
+    notify_on_complete: bool = True
+    auto_start: bool = True
+    auto_complete: bool = True
+    # The generator's bookmark: occurrences starting up to this moment have been considered
+    # (generated, or skipped as past); it resumes after it. `next_fill_at`: when it is worth
+    # looking again (a slot ahead frees up, or the next occurrence enters the horizon); None
+    # once the rule has no more occurrences or the series is cancelled.
+    generated_until: Optional[dt.datetime] = None
+    next_fill_at: Optional[dt.datetime] = Field(default=None, index=True)
+    cancelled_at: Optional[dt.datetime] = None
+    created_by_user_id: Optional[int] = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    created_by_api_key_id: Optional[int] = Field(default=None, foreign_key="api_key.id", ondelete="SET NULL")
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    updated_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class MaintenanceSeriesService(SQLModel, table=True):
+    """A service every occurrence of a series affects."""
+
+    __tablename__ = "maintenance_series_service"
+    series_id: int = Field(foreign_key="maintenance_series.id", primary_key=True, ondelete="CASCADE")
+    service_id: int = Field(foreign_key="service.id", primary_key=True, index=True, ondelete="CASCADE")
+
+
+class Maintenance(SQLModel, table=True):
+    """A scheduled maintenance window (Statuspage: a scheduled incident), one-off or one
+    occurrence of a series. Times are UTC. While it is `in_progress` or `verifying` its
+    services show `under_maintenance` (below any outage, see domain.status)."""
+
+    __table_args__ = (
+        UniqueConstraint("series_id", "occurrence_start", name="uq_maintenance_series_occurrence"),
+        Index("ix_maintenance_status_for", "status", "scheduled_for"),
+    )
+    id: Optional[int] = Field(default=None, primary_key=True)
+    organization_id: int = Field(foreign_key="organization.id", index=True)
+    title: str = Field(max_length=300)
+    description: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))  # Markdown
+    status: str = Field(default="scheduled", max_length=16)  # a MaintenanceStatus value
+    scheduled_for: dt.datetime
+    scheduled_until: dt.datetime
+    started_at: Optional[dt.datetime] = None
+    verifying_at: Optional[dt.datetime] = None
+    completed_at: Optional[dt.datetime] = None
+    cancelled_at: Optional[dt.datetime] = None
+    # The clock starts it at scheduled_for and completes it at scheduled_until (else a person does).
+    auto_start: bool = True
+    auto_complete: bool = True
+    # Notifications: "scheduled" when created (if chosen), a reminder this many minutes before
+    # (None: none), "started", "completed". `reminded_at` makes the reminder happen once.
+    notify_on_create: bool = True
+    remind_minutes_before: Optional[int] = None  # the operations default to 60
+    notify_on_start: bool = True
+    notify_on_complete: bool = True
+    reminded_at: Optional[dt.datetime] = None
+    # An occurrence of a series: the series and the occurrence's nominal start. A `detached`
+    # occurrence was edited on its own: editing the series leaves it alone.
+    series_id: Optional[int] = Field(default=None, foreign_key="maintenance_series.id", index=True,
+                                     ondelete="SET NULL")
+    occurrence_start: Optional[dt.datetime] = None
+    detached: bool = False
+    created_by_user_id: Optional[int] = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    created_by_api_key_id: Optional[int] = Field(default=None, foreign_key="api_key.id", ondelete="SET NULL")
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    updated_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class MaintenanceService(SQLModel, table=True):
+    """A service a maintenance affects."""
+
+    __tablename__ = "maintenance_service"
+    maintenance_id: int = Field(foreign_key="maintenance.id", primary_key=True, ondelete="CASCADE")
+    service_id: int = Field(foreign_key="service.id", primary_key=True, index=True, ondelete="CASCADE")
+
+
+class MaintenanceUpdate(SQLModel, table=True):
+    """One entry of a maintenance's timeline (like IncidentUpdate)."""
+
+    __tablename__ = "maintenance_update"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    maintenance_id: int = Field(foreign_key="maintenance.id", index=True, ondelete="CASCADE")
+    status: str = Field(max_length=16)
+    message: str = Field(sa_column=Column(Text, nullable=False))
+    deliver_notifications: bool = True
+    created_by_user_id: Optional[int] = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    created_by_api_key_id: Optional[int] = Field(default=None, foreign_key="api_key.id", ondelete="SET NULL")
+    # Who posted it: a ChangeCause value ("manual" for a person, "maintenance" for the clock).
+    source: str = Field(default="manual", max_length=16)
+    created_at: dt.datetime = Field(default_factory=utcnow)
+
+
 class ServiceStatusChange(SQLModel, table=True):
     """Every change of a service's displayed status: the source of truth for uptime."""
 
@@ -203,6 +311,7 @@ class ServiceStatusChange(SQLModel, table=True):
     to_status: str = Field(max_length=32)
     cause: str = Field(max_length=16)
     incident_id: Optional[int] = Field(default=None, foreign_key="incident.id", ondelete="SET NULL")
+    maintenance_id: Optional[int] = Field(default=None, foreign_key="maintenance.id", ondelete="SET NULL")
     actor_user_id: Optional[int] = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
     actor_api_key_id: Optional[int] = Field(default=None, foreign_key="api_key.id", ondelete="SET NULL")
     changed_at: dt.datetime = Field(default_factory=utcnow)

@@ -100,6 +100,35 @@ def test_derive_service_status_with_the_monitors_verdict(manual, incidents, moni
     assert derive_service_status(manual, incidents, monitor) == ServiceStatus(expected)
 
 
+@pytest.mark.parametrize(
+    ("manual", "incidents", "monitor", "maintenance", "expected"),
+    [
+        # A maintenance in progress is a fourth input, ranked below any degradation or outage.
+        (OP, [], OP, True, MAINT),
+        (OP, [], OP, False, OP),
+        (MAINT, [], OP, False, MAINT),  # a manual "under maintenance" needs no window
+        (MAINT, [], OP, True, MAINT),
+        (DEG, [], OP, True, DEG),  # a person says degraded: the window does not hide it
+        (OP, [PART], OP, True, PART),  # an open incident beats the window
+        (OP, [OP], OP, True, MAINT),  # an incident imposing nothing leaves the window shown
+        (OP, [], MAJOR, True, MAJOR),  # a confirmed outage from before the window still shows
+        (OP, [], DEG, True, DEG),
+        (OP, [DEG, MAJOR], OP, True, MAJOR),
+        # The window ends: the service returns to what the other inputs say.
+        (OP, [DEG], OP, False, DEG),
+    ],
+)
+def test_derive_service_status_with_maintenance(manual, incidents, monitor, maintenance, expected):
+    got = derive_service_status(manual, incidents, monitor, under_maintenance=maintenance)
+    assert got == ServiceStatus(expected)
+
+
+def test_under_maintenance_ranks_between_operational_and_degraded():
+    order = sorted(ServiceStatus, key=lambda s: s.severity)
+    assert order[:3] == [ServiceStatus.operational, ServiceStatus.under_maintenance,
+                         ServiceStatus.degraded_performance]
+
+
 # (current verdict, recent observations oldest first, N failures to confirm, M successes to
 #  recover, failure status) -> new verdict. "u" up, "s" slow, "d" down.
 VERDICTS = [

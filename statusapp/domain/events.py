@@ -48,6 +48,18 @@ class EventKind(str, enum.Enum):
     monitor_saved = "monitor.saved"
     monitor_deleted = "monitor.deleted"
     monitor_verdict_changed = "monitor.verdict_changed"
+    maintenance_created = "maintenance.created"
+    maintenance_edited = "maintenance.edited"
+    maintenance_updated = "maintenance.updated"
+    maintenance_started = "maintenance.started"
+    maintenance_completed = "maintenance.completed"
+    maintenance_cancelled = "maintenance.cancelled"
+    maintenance_deleted = "maintenance.deleted"
+    maintenance_reminder = "maintenance.reminder"
+    maintenance_series_created = "maintenance_series.created"
+    maintenance_series_edited = "maintenance_series.edited"
+    maintenance_series_cancelled = "maintenance_series.cancelled"
+    maintenance_occurrences_generated = "maintenance_series.occurrences_generated"
 
 
 class StatusChange(BaseModel):
@@ -277,8 +289,96 @@ class MonitorVerdictChanged(EventPayload):
     status_changes: list[StatusChange]
 
 
+class MaintenanceCreated(EventPayload):
+    """A maintenance was scheduled (one-off; occurrences of a series are announced by
+    MaintenanceOccurrencesGenerated). `notify`: tell subscribers it is scheduled."""
+
+    kind: ClassVar[EventKind] = EventKind.maintenance_created
+    maintenance_id: int
+    update_id: int
+    notify: bool
+    status_changes: list[StatusChange] = []  # created already in progress
+
+
+class MaintenanceEdited(EventPayload):
+    """Title, description, times or services corrected (no timeline entry, no notification)."""
+
+    kind: ClassVar[EventKind] = EventKind.maintenance_edited
+    maintenance_id: int
+    status_changes: list[StatusChange] = []  # services added to / removed from a window in progress
+
+
+class _MaintenanceTimeline(EventPayload):
+    maintenance_id: int
+    update_id: int
+    status_changes: list[StatusChange]
+    deliver_notifications: bool
+    by_clock: bool = False  # the jobs runner's clock did it (at scheduled_for / scheduled_until)
+
+
+class MaintenanceUpdated(_MaintenanceTimeline):
+    """An update was posted without a start or completion (e.g. verifying, or a note)."""
+
+    kind: ClassVar[EventKind] = EventKind.maintenance_updated
+
+
+class MaintenanceStarted(_MaintenanceTimeline):
+    kind: ClassVar[EventKind] = EventKind.maintenance_started
+
+
+class MaintenanceCompleted(_MaintenanceTimeline):
+    kind: ClassVar[EventKind] = EventKind.maintenance_completed
+
+
+class MaintenanceCancelled(_MaintenanceTimeline):
+    kind: ClassVar[EventKind] = EventKind.maintenance_cancelled
+
+
+class MaintenanceDeleted(EventPayload):
+    kind: ClassVar[EventKind] = EventKind.maintenance_deleted
+    maintenance_id: int
+    status_changes: list[StatusChange] = []
+
+
+class MaintenanceReminder(EventPayload):
+    """The maintenance starts in `minutes_before` minutes: the sender reminds subscribers."""
+
+    kind: ClassVar[EventKind] = EventKind.maintenance_reminder
+    maintenance_id: int
+    minutes_before: int
+
+
+class MaintenanceSeriesCreated(EventPayload):
+    kind: ClassVar[EventKind] = EventKind.maintenance_series_created
+    series_id: int
+    maintenance_ids: list[int]  # the occurrences generated at once
+
+
+class MaintenanceSeriesEdited(EventPayload):
+    kind: ClassVar[EventKind] = EventKind.maintenance_series_edited
+    series_id: int
+    maintenance_ids: list[int]  # occurrences (re)generated
+    removed_ids: list[int] = []  # future occurrences removed because the schedule changed
+
+
+class MaintenanceSeriesCancelled(EventPayload):
+    kind: ClassVar[EventKind] = EventKind.maintenance_series_cancelled
+    series_id: int
+    cancelled_ids: list[int]  # the scheduled occurrences cancelled with it
+
+
+class MaintenanceOccurrencesGenerated(EventPayload):
+    """The clock materialised the next occurrences of a series (as scheduled maintenances)."""
+
+    kind: ClassVar[EventKind] = EventKind.maintenance_occurrences_generated
+    series_id: int
+    maintenance_ids: list[int]
+
+
 PAYLOAD_TYPES: dict[EventKind, type[EventPayload]] = {
-    cls.kind: cls for cls in EventPayload.__subclasses__() + _IncidentTimeline.__subclasses__() if hasattr(cls, "kind")
+    cls.kind: cls
+    for cls in EventPayload.__subclasses__() + _IncidentTimeline.__subclasses__() + _MaintenanceTimeline.__subclasses__()
+    if hasattr(cls, "kind")
 }
 
 

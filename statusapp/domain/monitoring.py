@@ -12,6 +12,11 @@ It sets `Service.monitor_status`, a third input of the shown status, and goes th
 any change; it may open an incident ("<service> is not responding") or resolve the one it
 opened, through the incident operations, in the same transaction (`unit_of_work` nests).
 
+During a maintenance in progress on its service, a monitor's verdict never gets worse: the
+failures are recorded (raw checks, `recent`) but confirm nothing, so they neither open an
+incident nor count as an outage; a recovery still counts. After the window the same recent
+failures confirm the outage at the next failing check, as they would have without it.
+
 Locks (PostgreSQL), always in this order: monitor rows, then incidents, then services (ids
 ascending in each). People's incident operations lock an incident and then services, and never
 a monitor row, so the two cannot wait on each other in a cycle.
@@ -36,7 +41,12 @@ from statusapp.domain.base import Actor, UnitOfWork, unit_of_work
 from statusapp.domain.errors import DomainError, NotFound
 from statusapp.domain.events import MonitorDeleted, MonitorSaved, MonitorVerdictChanged, StatusChange
 from statusapp.domain.monitor_spec import CheckKind, MonitorSpec, PushCheck, check_to_json, clean_bool, clean_monitor_spec
-from statusapp.domain.servicestatus import active_incident_statuses, lock_services, recompute_services
+from statusapp.domain.servicestatus import (
+    active_incident_statuses,
+    lock_services,
+    recompute_services,
+    services_under_maintenance,
+)
 from statusapp.domain.status import DOWN, RECENT_KEPT, SLOW, UP, is_down_confirmed, next_verdict
 from statusapp.domain.validation import Errors, clean_text
 from statusapp.enums import IMPACT_DEFAULT_SERVICE_STATUS, ChangeCause, IncidentImpact, IncidentStatus, ServiceStatus
@@ -375,6 +385,7 @@ def _apply(uow: UnitOfWork, outcomes: Sequence[CheckOutcome], *, pushed: bool = 
     verdict = dict(
         s.exec(sa_select(Service.id, Service.monitor_status).where(Service.id.in_([m.service_id for m in monitors.values()]))).all()
     )
+    maintained = services_under_maintenance(s, [m.service_id for m in monitors.values()])
     transitions: list[_Transition] = []
     by_monitor: dict[int, list[CheckOutcome]] = defaultdict(list)
     for o in kept:
@@ -389,6 +400,8 @@ def _apply(uow: UnitOfWork, outcomes: Sequence[CheckOutcome], *, pushed: bool = 
                 current, mon.recent, failures_to_confirm=mon.failures_to_confirm,
                 successes_to_recover=mon.successes_to_recover, failure_status=mon.failure_status,
             ).value
+            if mon.service_id in maintained and ServiceStatus(new).severity > ServiceStatus(current).severity:
+                continue  # expected during maintenance: not confirmed
             if new != current:
                 down_confirmed = is_down_confirmed(mon.recent, mon.failures_to_confirm)
                 current = new

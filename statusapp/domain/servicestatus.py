@@ -1,8 +1,9 @@
 """Recomputing a service's displayed status and recording every change of it.
 
 Concurrency: the shown status is derived from several rows (the service's manual status and
-monitor verdict, each active incident's per-service status). Two transactions that each change one input and derive
-from the other's old value would leave a wrong status (write skew), and two that change one
+monitor verdict, each active incident's per-service status, each maintenance in progress). Two
+transactions that each change one input and derive from the other's old value would leave a
+wrong status (write skew), and two that change one
 service at once would both record the same `from_status` (a broken history chain). So every
 operation that derives locks the service rows first, in id order (`lock_services`), and reads
 its inputs only after: the second transaction waits, then sees what the first committed.
@@ -17,8 +18,16 @@ from sqlmodel import Session, select
 from statusapp.domain.base import Actor, UnitOfWork
 from statusapp.domain.events import StatusChange
 from statusapp.domain.status import derive_service_status
-from statusapp.enums import ChangeCause, IncidentStatus
-from statusapp.models import Incident, IncidentService, Service, ServiceStatusChange, utcnow
+from statusapp.enums import ChangeCause, IncidentStatus, MaintenanceStatus
+from statusapp.models import (
+    Incident,
+    IncidentService,
+    Maintenance,
+    MaintenanceService,
+    Service,
+    ServiceStatusChange,
+    utcnow,
+)
 
 def lock_services(session: Session, service_ids: Iterable[int]) -> dict[int, Service]:
     """Lock these services (SELECT ... FOR UPDATE, ascending ids: no deadlock between writers)
@@ -53,6 +62,19 @@ def active_incident_statuses(session: Session, service_ids: Iterable[int]) -> di
     return out
 
 
+def services_under_maintenance(session: Session, service_ids: Iterable[int]) -> set[int]:
+    """The services (of `service_ids`) some maintenance in progress (or verifying) affects."""
+    ids = list(service_ids)
+    if not ids:
+        return set()
+    rows = session.exec(
+        select(MaintenanceService.service_id)
+        .join(Maintenance, Maintenance.id == MaintenanceService.maintenance_id)
+        .where(MaintenanceService.service_id.in_(ids), Maintenance.status.in_(MaintenanceStatus.active_values()))
+    ).all()
+    return set(rows)
+
+
 def recompute_services(
     uow: UnitOfWork,
     services: Iterable[Service],
@@ -60,6 +82,7 @@ def recompute_services(
     actor: Actor,
     cause: ChangeCause,
     incident_id: int | None = None,
+    maintenance_id: int | None = None,
 ) -> list[StatusChange]:
     """Set each service's derived status; write a ServiceStatusChange for each that changed.
 
@@ -70,10 +93,13 @@ def recompute_services(
     services = list(services)
     session.flush()
     imposed = active_incident_statuses(session, [s.id for s in services])
+    maintained = services_under_maintenance(session, [s.id for s in services])
     now = utcnow()
     changed: list[StatusChange] = []
     for svc in services:
-        new = derive_service_status(svc.manual_status, imposed[svc.id], svc.monitor_status).value
+        new = derive_service_status(
+            svc.manual_status, imposed[svc.id], svc.monitor_status, under_maintenance=svc.id in maintained
+        ).value
         if new == svc.status:
             continue
         session.add(
@@ -85,6 +111,7 @@ def recompute_services(
                 to_status=new,
                 cause=cause.value,
                 incident_id=incident_id,
+                maintenance_id=maintenance_id,
                 actor_user_id=actor.user_id,
                 actor_api_key_id=actor.api_key_id,
                 changed_at=now,

@@ -27,15 +27,20 @@ def derive_service_status(
     manual: ServiceStatus | str,
     active_incident_statuses: Iterable[ServiceStatus | str],
     monitor: ServiceStatus | str = ServiceStatus.operational,
+    under_maintenance: bool = False,
 ) -> ServiceStatus:
-    """A service shows the worst of its manual status, what every ACTIVE incident imposes, and
-    its monitor's confirmed verdict (operational without a monitor).
+    """A service shows the worst of its manual status, what every ACTIVE incident imposes, its
+    monitor's confirmed verdict (operational without a monitor) and, while a maintenance of it
+    is in progress, `under_maintenance`.
 
     Each open incident contributes its own per-service status, so resolving one incident
     removes only its contribution: another open incident keeps the service degraded. Likewise
     a monitor that recovers withdraws only its own verdict, never a person's incident.
+    Maintenance ranks below any degradation or outage: a window never hides a real problem,
+    and its end returns the service to whatever the other inputs say.
     """
-    return worst_service_status([manual, *active_incident_statuses, monitor])
+    maintenance = [ServiceStatus.under_maintenance] if under_maintenance else []
+    return worst_service_status([manual, *active_incident_statuses, monitor, *maintenance])
 
 
 # ---- the monitor's verdict -----------------------------------------------------------------

@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 def all_jobs(role: str = "web app") -> list[Job]:
     """Every periodic job of the app (the checker, the notification sender and the maintenance
     clock register theirs here). `role` names the kind of process, for the checker's health."""
-    return [*notification_jobs(), *monitoring_jobs(role)]
+    return [*notification_jobs(), *monitoring_jobs(role), *maintenance_jobs()]
 
 
 def notification_jobs() -> list[Job]:
@@ -55,6 +55,15 @@ def monitoring_jobs(role: str) -> list[Job]:
         Job("checker", check_forever, every_seconds=5, long_running=True),
         Job("check-rollups", roll_up_and_prune, every_seconds=3600),
     ]
+
+
+def maintenance_jobs() -> list[Job]:
+    """The maintenance clock: every second it generates series occurrences, sends reminders,
+    starts due windows and completes ended ones (domain.maintenance.tick), so a window starts
+    and ends within about a second of its time (the runner's every_seconds is a floor)."""
+    from statusapp.jobs import maintenance
+
+    return [Job("maintenance-clock", maintenance.run_clock, every_seconds=1.0)]
 
 
 runner: JobsRunner | None = None

@@ -40,6 +40,10 @@ from statusapp.domain.events import (
     IncidentPostmortem,
     IncidentResolved,
     IncidentUpdated,
+    MaintenanceCompleted,
+    MaintenanceCreated,
+    MaintenanceReminder,
+    MaintenanceStarted,
     ServiceStatusSet,
     SubscriberRequested,
     payload_from_row,
@@ -211,6 +215,21 @@ class Sender:
                 return []
             found = reads.incident_notices(event.id, event.organization_id, NoticeKind.incident_postmortem.value,
                                            payload.incident_id, None, [])
+        elif isinstance(payload, MaintenanceCreated):
+            if not payload.notify:
+                return []
+            found = reads.maintenance_notices(event.id, event.organization_id, NoticeKind.maintenance_scheduled.value,
+                                              payload.maintenance_id, payload.update_id, [], event.created_at)
+        elif isinstance(payload, MaintenanceReminder):
+            found = reads.maintenance_notices(event.id, event.organization_id, NoticeKind.maintenance_reminder.value,
+                                              payload.maintenance_id, None, [], event.created_at)
+        elif isinstance(payload, (MaintenanceStarted, MaintenanceCompleted)):
+            if not payload.deliver_notifications:
+                return []
+            kind = (NoticeKind.maintenance_started if isinstance(payload, MaintenanceStarted)
+                    else NoticeKind.maintenance_completed)
+            found = reads.maintenance_notices(event.id, event.organization_id, kind.value, payload.maintenance_id,
+                                              payload.update_id, payload.status_changes, event.created_at)
         elif isinstance(payload, ServiceStatusSet):
             if not get_settings().notify_service_changes or not payload.changes:
                 return []

@@ -176,7 +176,7 @@ class IncidentInfo:
     @property
     def is_closed(self) -> bool:
         if self.is_maintenance:
-            return self.status == MaintenanceStatus.completed.value
+            return MaintenanceStatus(self.status).is_closed
         return not IncidentStatus(self.status).is_active
 
 

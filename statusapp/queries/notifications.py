@@ -30,6 +30,9 @@ from statusapp.models import (
     Incident,
     IncidentService,
     IncidentUpdate,
+    Maintenance,
+    MaintenanceService,
+    MaintenanceUpdate,
     Notification,
     Service,
     StatusPage,
@@ -133,6 +136,64 @@ def incident_notices(event_id: int, organization_id: int, notice_kind: str, inci
                     "started_at": inc.started_at.isoformat(),
                     "monitoring_at": inc.monitoring_at.isoformat() if inc.monitoring_at else None,
                     "resolved_at": inc.resolved_at.isoformat() if inc.resolved_at else None,
+                    "history": history,
+                },
+                "update": update,
+                "services": services,
+            }
+            out.append(PageNotice(page.id, notice, on_page, console_only=not page.is_public))
+        return out
+
+
+def _maintenance_update_data(u: MaintenanceUpdate) -> dict[str, Any]:
+    return {"id": str(u.id), "status": u.status, "message": u.message, "created_at": u.created_at.isoformat()}
+
+
+def maintenance_notices(event_id: int, organization_id: int, notice_kind: str, maintenance_id: int,
+                        update_id: int | None, status_changes: list[StatusChange],
+                        occurred_at: dt.datetime) -> list[PageNotice]:
+    """What a maintenance event (scheduled, reminder, started, completed) tells each page
+    showing one of its services (every page when it names none); [] when it is gone."""
+    with session_scope() as session:
+        m = session.get(Maintenance, maintenance_id)
+        if m is None or m.organization_id != organization_id:
+            return []
+        affected = session.exec(select(Service).join(MaintenanceService, MaintenanceService.service_id == Service.id)
+                                .where(MaintenanceService.maintenance_id == m.id)
+                                .order_by(Service.position, Service.id)).all()
+        changed = {c.service_id: c for c in status_changes}
+        updates = session.exec(select(MaintenanceUpdate).where(MaintenanceUpdate.maintenance_id == m.id)
+                               .order_by(MaintenanceUpdate.created_at.desc(), MaintenanceUpdate.id.desc())
+                               .limit(HISTORY_IN_NOTICE + 1)).all()
+        # A reminder carries no update of its own: it repeats the latest one.
+        current = next((u for u in updates if u.id == update_id), None) if update_id else (updates or [None])[0]
+        update = _maintenance_update_data(current) if current is not None else None
+        update_id = current.id if current is not None else None
+        history = [_maintenance_update_data(u) for u in updates if u.id != update_id][:HISTORY_IN_NOTICE]
+        out = []
+        for page, on_page in _pages_of(session, organization_id, [svc.id for svc in affected]):
+            services = []
+            for svc in affected:
+                if on_page is not None and svc.id not in on_page:
+                    continue
+                change = changed.get(svc.id)
+                services.append({"id": str(svc.id), "name": svc.name,
+                                 "new_status": change.new_status if change else svc.status,
+                                 "old_status": change.old_status if change else None,
+                                 "created_at": svc.created_at.isoformat()})
+            notice = {
+                "id": f"ev{event_id}-p{page.id}", "kind": notice_kind, "page": page_data(session, page),
+                "occurred_at": occurred_at.isoformat(),
+                "incident": {
+                    "id": str(m.id), "title": m.title, "impact": "maintenance", "status": m.status,
+                    # The page itself: it shows upcoming and current maintenance.
+                    "url": absolute(routes.page_path(page.slug)),
+                    "created_at": m.created_at.isoformat(), "updated_at": m.updated_at.isoformat(),
+                    "started_at": m.started_at.isoformat() if m.started_at else None,
+                    "monitoring_at": m.verifying_at.isoformat() if m.verifying_at else None,
+                    "resolved_at": m.completed_at.isoformat() if m.completed_at else None,
+                    "scheduled_for": m.scheduled_for.isoformat(), "scheduled_until": m.scheduled_until.isoformat(),
+                    "is_maintenance": True,
                     "history": history,
                 },
                 "update": update,
@@ -338,6 +399,10 @@ _TITLES = {
     EventKind.service_status_set.value: "Status change",
     EventKind.subscriber_requested.value: "Subscription email",
     EventKind.channel_test_requested.value: "Channel test",
+    EventKind.maintenance_created.value: "Maintenance scheduled",
+    EventKind.maintenance_reminder.value: "Maintenance reminder",
+    EventKind.maintenance_started.value: "Maintenance started",
+    EventKind.maintenance_completed.value: "Maintenance completed",
 }
 
 
@@ -346,6 +411,11 @@ def _event_title(session: Session, event: DomainEvent) -> str:
     incident_id = event.payload.get("incident_id") if isinstance(event.payload, dict) else None
     if incident_id:
         title = session.exec(select(Incident.title).where(Incident.id == incident_id)).first()
+        if title:
+            return f"{label}: {title}"
+    maintenance_id = event.payload.get("maintenance_id") if isinstance(event.payload, dict) else None
+    if maintenance_id:
+        title = session.exec(select(Maintenance.title).where(Maintenance.id == maintenance_id)).first()
         if title:
             return f"{label}: {title}"
     return label

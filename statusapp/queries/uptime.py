@@ -11,8 +11,9 @@ Split in two for the live page, because they change at very different rates:
 
 Both read the status history with the two-index-scan load of `domain.uptime` (one statement
 for all the page's services: the changes inside the window, the status in effect at its start
-from the first one's `from_status`) and apply Statuspage's rule there. No maintenance windows
-exist yet; `services_uptime` takes them once they do.
+from the first one's `from_status`) and apply Statuspage's rule there. Time a service spent
+inside a maintenance window (from its actual start to its completion, or now while it runs)
+is never downtime (`_maintenance_windows`).
 """
 
 from __future__ import annotations
@@ -31,8 +32,17 @@ from sqlmodel import Session, select
 
 from statusapp.db import session_scope
 from statusapp.domain.uptime import DayUptime, UptimeWindow, bar_level, services_uptime, uptime_window
-from statusapp.enums import ServiceStatus
-from statusapp.models import Incident, IncidentService, Service, ServiceStatusChange, StatusPage, utcnow
+from statusapp.enums import MaintenanceStatus, ServiceStatus
+from statusapp.models import (
+    Incident,
+    IncidentService,
+    Maintenance,
+    MaintenanceService,
+    Service,
+    ServiceStatusChange,
+    StatusPage,
+    utcnow,
+)
 
 UPTIME_DAYS = 90
 FINISHED_TTL_SECONDS = 300.0
@@ -146,6 +156,33 @@ def _timelines(
     return timelines, at_start
 
 
+def _maintenance_windows(
+    session: Session, services: Sequence[Service], start: dt.datetime, now: dt.datetime
+) -> dict[int, list[tuple[dt.datetime, dt.datetime]]]:
+    """Per service: the maintenance windows it was actually under (started; until completed,
+    or `now` while in progress) that overlap [start, now]."""
+    ids = [s.id for s in services]
+    out: dict[int, list[tuple[dt.datetime, dt.datetime]]] = defaultdict(list)
+    if not ids:
+        return out
+    m = Maintenance
+    rows = session.exec(
+        select(MaintenanceService.service_id, m.started_at, m.completed_at, m.status)
+        .join(m, m.id == MaintenanceService.maintenance_id)
+        .where(
+            MaintenanceService.service_id.in_(ids),
+            m.started_at.is_not(None),
+            m.started_at < now,
+            or_(m.completed_at.is_(None), m.completed_at > start),
+        )
+    ).all()
+    for sid, started, completed, status in rows:
+        if completed is None and not MaintenanceStatus(status).is_active:
+            continue  # deleted or cancelled without a completion: no window
+        out[sid].append((started, completed or now))
+    return out
+
+
 def _incident_titles(
     session: Session, services: Sequence[Service], window: UptimeWindow
 ) -> dict[tuple[int, int], list[str]]:
@@ -221,7 +258,8 @@ _lock = threading.Lock()
 def _compute_finished(session: Session, page_id: int, services: Sequence[Service], tz: str, now: dt.datetime) -> FinishedBars:
     window = uptime_window(UPTIME_DAYS, tz, now)
     timelines, at_start = _timelines(session, services, window.start)
-    results = services_uptime(timelines, window, status_at_start=at_start)
+    windows = _maintenance_windows(session, services, window.start, window.now)
+    results = services_uptime(timelines, window, status_at_start=at_start, maintenance=windows)
     titles = _incident_titles(session, services, window)
     last = len(window.dates) - 1  # today: not finished
     bars, existed, down = {}, {}, {}
@@ -292,7 +330,8 @@ def today_uptime(
     finished = finished_bars(session, page, services, now)
     window = uptime_window(1, tz, now)
     timelines, at_start = _timelines(session, services, window.start)
-    results = services_uptime(timelines, window, status_at_start=at_start)
+    windows = _maintenance_windows(session, services, window.start, window.now)
+    results = services_uptime(timelines, window, status_at_start=at_start, maintenance=windows)
     titles = _incident_titles(session, services, window)
     out = {}
     for sid, res in results.items():
@@ -315,4 +354,5 @@ def service_uptime_percent(service_id: int, time_zone: str, now: dt.datetime | N
             return None
         window = uptime_window(UPTIME_DAYS, time_zone, now)
         timelines, at_start = _timelines(session, [svc], window.start)
-        return services_uptime(timelines, window, status_at_start=at_start)[svc.id].uptime
+        windows = _maintenance_windows(session, [svc], window.start, window.now)
+        return services_uptime(timelines, window, status_at_start=at_start, maintenance=windows)[svc.id].uptime

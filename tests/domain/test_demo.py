@@ -67,3 +67,16 @@ def test_load_demo_uses_existing_organization(org):
     with fresh() as s:
         page = queries.find_page(s, "demo")
     assert page.organization_id == org.organization_id
+
+
+def test_the_demo_has_maintenance_done_upcoming_and_recurring(db):
+    from statusapp.models import Maintenance
+
+    demo.load_demo()
+    with fresh() as s:
+        rows = list(s.exec(select(Maintenance).order_by(Maintenance.scheduled_for)))
+    assert rows[0].status == "completed" and rows[0].title == "Email provider migration"
+    upcoming = [m for m in rows if m.status == "scheduled"]
+    assert "Database upgrade" in {m.title for m in upcoming}
+    assert len([m for m in upcoming if m.series_id is not None]) >= 5
+    assert all(m.scheduled_for > utcnow() for m in upcoming)
