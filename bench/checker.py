@@ -55,19 +55,31 @@ if str(ROOT) not in sys.path:
 
 TARGET_RESPONSE = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: text/plain\r\n\r\nok"
 CONCURRENCY = 100
+# Every simulated visitor connects from 127.0.0.1: lift the per-address socket cap (issue 12).
+BENCH_ENV = {"STATUSAPP_MAX_SOCKETS_PER_IP": "1000000"}
 
 
 # ---- the target: a minimal keep-alive HTTP server in its own process ---------------------------
-def serve_target(port: int) -> None:
+def serve_target(port: int, delay_ms: float = 0.0) -> None:
+    """Answers every request with 200 "ok", after `delay_ms` (a real service takes some time)."""
+    delay = delay_ms / 1000
+
     class Protocol(asyncio.Protocol):
         def connection_made(self, transport):
             self.transport, self.buffer = transport, b""
+
+        def answer(self):
+            if not self.transport.is_closing():
+                self.transport.write(TARGET_RESPONSE)
 
         def data_received(self, data):
             self.buffer += data
             while b"\r\n\r\n" in self.buffer:
                 _head, self.buffer = self.buffer.split(b"\r\n\r\n", 1)
-                self.transport.write(TARGET_RESPONSE)
+                if delay:
+                    asyncio.get_running_loop().call_later(delay, self.answer)
+                else:
+                    self.transport.write(TARGET_RESPONSE)
 
     async def main():
         server = await asyncio.get_running_loop().create_server(Protocol, "127.0.0.1", port, backlog=1024)
@@ -77,11 +89,11 @@ def serve_target(port: int) -> None:
 
 
 @contextlib.contextmanager
-def target_process():
+def target_process(delay_ms: float = 0.0):
     from tests.support.appserver import free_port
 
     port = free_port()
-    proc = subprocess.Popen([sys.executable, __file__, "--serve-target", str(port)])
+    proc = subprocess.Popen([sys.executable, __file__, "--serve-target", str(port), "--target-delay-ms", str(delay_ms)])
     try:
         deadline = time.monotonic() + 10
         import socket
@@ -242,7 +254,7 @@ def part_two(args, url: str) -> dict:
             db_url = stack.enter_context(throwaway_database("statusapp_bench_app"))
         else:
             db_url = f"sqlite:///{data / 'app.db'}"
-        server = AppServer(database_url=db_url, data_dir=data)
+        server = AppServer(database_url=db_url, data_dir=data, extra_env=BENCH_ENV)
         env = server.env()
         subprocess.run([str(ROOT / ".venv" / "bin" / "statusapp"), "bootstrap"], env=env, check=True,
                        capture_output=True, timeout=120)
@@ -357,7 +369,7 @@ def part_three(args, *, worker: bool) -> dict:
         db_url = stack.enter_context(throwaway_database("statusapp_bench_push"))
         os.environ["STATUSAPP_JOBS_IN_APP"] = "0" if worker else "1"
         try:
-            server = AppServer(database_url=db_url, data_dir=data)
+            server = AppServer(database_url=db_url, data_dir=data, extra_env=BENCH_ENV)
             env = server.env()
         finally:
             os.environ.pop("STATUSAPP_JOBS_IN_APP", None)
@@ -431,6 +443,9 @@ def part_three(args, *, worker: bool) -> dict:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--serve-target", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--target-delay-ms", type=float, default=0.0,
+                    help="the target answers after this delay (0: at once; the original sequential loop's rate "
+                         "is then bounded by 1/delay, the concurrent checker's is not)")
     ap.add_argument("--db", choices=["postgresql", "sqlite"], default="postgresql")
     ap.add_argument("--monitors", type=int, default=2000, help="monitors in part 1 (each due every second)")
     ap.add_argument("--seconds", type=float, default=20.0, help="measured time of each loop in part 1")
@@ -445,17 +460,17 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true", help="shorter: 10 s loops, 60 s of part 2, 200 visitors")
     args = ap.parse_args()
     if args.serve_target:
-        serve_target(args.serve_target)
+        serve_target(args.serve_target, args.target_delay_ms)
         return 0
     if args.quick:
         args.seconds, args.warmup, args.app_seconds, args.visitors = 10.0, 5.0, 60.0, 200
         args.push_visitors, args.push_changes, args.worker_seconds = 100, 4, 45.0
-    print(f"machine: {machine()}; database: {args.db}", flush=True)
+    print(f"machine: {machine()}; database: {args.db}; target answers after {args.target_delay_ms:g} ms", flush=True)
     parts = {int(p) for p in args.parts.split(",") if p.strip()}
     nan = float("nan")
     one = {"checks_per_s": nan, "ratio": nan, "bare": nan, "sequential": nan}
     two = {"start_s": nan, "lag_p95_ms": nan, "rss_mb": nan, "worker_rss_mb": nan}
-    with target_process() as (url, _pid):
+    with target_process(args.target_delay_ms) as (url, _pid):
         if 1 in parts:
             one = part_one(args, url)
         if 2 in parts:
