@@ -1,5 +1,5 @@
-"""Feeds of a page: `history.atom` and `history.rss` (its incidents, each with its updates, newest
-first) and `maintenance.ics` (its maintenance windows as iCalendar).
+"""Feeds of a page: `history.atom` and `history.rss` (its incidents and maintenances, each with its
+updates, newest first) and `maintenance.ics` (its maintenance windows as iCalendar).
 
 Built with ElementTree, so every user text is escaped by the serializer; an entry's content is
 HTML (escaped once more as the feed's text, as Atom's `type="html"` and RSS expect). Bodies are
@@ -63,6 +63,10 @@ class _Page:
     def feed_url(self, kind: str) -> str:
         return self.origin + routes.feed_path(self.data.slug, kind)
 
+    def maintenance_url(self, m: MaintenanceData) -> str:
+        """The page, which shows the maintenance (it has no page of its own): unique per maintenance."""
+        return f"{self.url}#maintenance-{m.id}"
+
 
 def incident_html(inc: IncidentData) -> str:
     """The updates of an incident as HTML (each text escaped), newest first."""
@@ -74,6 +78,28 @@ def incident_html(inc: IncidentData) -> str:
             f"<small>{html.escape(_utc(u.display_at))}</small><br>{message}</p>"
         )
     return "".join(parts)
+
+
+def maintenance_html(m: MaintenanceData) -> str:
+    """A maintenance's window, services, description and updates as HTML (each text escaped)."""
+    window = f"{_utc(m.scheduled_for)} to {_utc(m.scheduled_until)}"
+    parts = [f"<p><em>Scheduled maintenance, {html.escape(window)}</em></p>"]
+    if m.service_names:
+        parts.append(f"<p>Affected: {html.escape(', '.join(m.service_names))}</p>")
+    if m.description.strip():
+        parts.append("<p>" + html.escape(_clean(m.description)).replace("\n", "<br>") + "</p>")
+    for u in m.updates:
+        message = html.escape(_clean(u.body)).replace("\n", "<br>")
+        parts.append(
+            f"<p><strong>{html.escape(MaintenanceStatus(u.status).label)}</strong> "
+            f"<small>{html.escape(_utc(u.display_at))}</small><br>{message}</p>"
+        )
+    return "".join(parts)
+
+
+def _history(data: StatuspageData) -> list[IncidentData | MaintenanceData]:
+    """Incidents and maintenances, newest first."""
+    return sorted([*data.incidents, *data.maintenances], key=lambda x: x.created_at, reverse=True)
 
 
 def _serialize(root: ET.Element) -> bytes:
@@ -96,14 +122,16 @@ def build_atom(data: StatuspageData) -> bytes:
     _sub(feed, "link", rel="alternate", type="text/html", href=page.url)
     _sub(feed, "link", rel="self", type="application/atom+xml", href=page.feed_url("atom"))
     _sub(_sub(feed, "author"), "name", data.name)
-    for inc in data.incidents:
+    for item in _history(data):
+        is_incident = isinstance(item, IncidentData)
+        url = page.incident_url(item) if is_incident else page.maintenance_url(item)
         entry = _sub(feed, "entry")
-        _sub(entry, "id", page.incident_url(inc))
-        _sub(entry, "title", inc.name)
-        _sub(entry, "published", _utc(inc.created_at))
-        _sub(entry, "updated", _utc(inc.updated_at))
-        _sub(entry, "link", rel="alternate", type="text/html", href=page.incident_url(inc))
-        _sub(entry, "content", incident_html(inc), type="html")
+        _sub(entry, "id", url)
+        _sub(entry, "title", item.name)
+        _sub(entry, "published", _utc(item.created_at))
+        _sub(entry, "updated", _utc(item.updated_at))
+        _sub(entry, "link", rel="alternate", type="text/html", href=url)
+        _sub(entry, "content", incident_html(item) if is_incident else maintenance_html(item), type="html")
     return _serialize(feed)
 
 
@@ -113,16 +141,18 @@ def build_rss(data: StatuspageData) -> bytes:
     channel = _sub(rss, "channel")
     _sub(channel, "title", page.title)
     _sub(channel, "link", page.url)
-    _sub(channel, "description", f"Incidents reported on the {data.name} status page")
+    _sub(channel, "description", f"Incidents and maintenance reported on the {data.name} status page")
     _sub(channel, "atom:link", href=page.feed_url("rss"), rel="self", type="application/rss+xml")
     _sub(channel, "lastBuildDate", format_datetime(data.updated_at.astimezone(dt.timezone.utc)))
-    for inc in data.incidents:
+    for entry in _history(data):
+        is_incident = isinstance(entry, IncidentData)
+        url = page.incident_url(entry) if is_incident else page.maintenance_url(entry)
         item = _sub(channel, "item")
-        _sub(item, "title", inc.name)
-        _sub(item, "link", page.incident_url(inc))
-        _sub(item, "guid", page.incident_url(inc), isPermaLink="true")
-        _sub(item, "pubDate", format_datetime(inc.created_at.astimezone(dt.timezone.utc)))
-        _sub(item, "description", incident_html(inc))
+        _sub(item, "title", entry.name)
+        _sub(item, "link", url)
+        _sub(item, "guid", url, isPermaLink="true" if is_incident else "false")
+        _sub(item, "pubDate", format_datetime(entry.created_at.astimezone(dt.timezone.utc)))
+        _sub(item, "description", incident_html(entry) if is_incident else maintenance_html(entry))
     return _serialize(rss)
 
 

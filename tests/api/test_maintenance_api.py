@@ -468,3 +468,21 @@ def test_openapi_documents_the_maintenance_endpoints(client):
 def test_maintenance_documents_are_valid_and_empty_without_maintenance(client, acme, document):
     body = get(client, f"/status/acme/api/v2/{document}").json()
     assert body["scheduled_maintenances"] == []
+
+
+def test_history_feeds_list_maintenances_with_their_updates_escaped(client, acme, org):
+    import feedparser
+
+    m = schedule(org, [acme.docs_id], title=NASTY, description="Writes <b>pause</b>.")
+    maintenance.post_maintenance_update(actor=org, maintenance_id=m.id, message="Still on: " + NASTY)
+    refresh()
+    for path, version in (("/status/acme/history.atom", "atom10"), ("/status/acme/history.rss", "rss20")):
+        feed = feedparser.parse(get(client, path).content)
+        assert not feed.bozo, feed.get("bozo_exception")
+        assert feed.version == version
+        assert [e.title for e in feed.entries] == [NASTY, "API down", "Docs slow"]  # newest first
+        entry = feed.entries[0]
+        assert entry.link.endswith(f"/status/acme#maintenance-{m.id}")
+        html = entry.content[0].value if version == "atom10" else entry.description
+        assert "&lt;script&gt;" in html and "<script>" not in html and "&lt;b&gt;pause" in html
+        assert "Affected: Docs" in html and "Scheduled maintenance" in html
