@@ -225,7 +225,8 @@ def _vevent(m: MaintenanceData, page: _Page, uid_host: str) -> list[str]:
 def build_calendar(data: StatuspageData) -> bytes:
     """The page's maintenance windows as iCalendar (one event each, soonest first)."""
     page = _Page(data)
-    uid_host = urllib.parse.urlsplit(page.origin).hostname or "statusapp"
+    # The app's own host name, not the page's domain: a UID outlives a custom domain's change.
+    uid_host = get_settings().public_hostname or "statusapp"
     lines = [
         "BEGIN:VCALENDAR",
         "VERSION:2.0",
