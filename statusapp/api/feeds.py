@@ -212,7 +212,7 @@ def _vevent(m: MaintenanceData, page: _Page, uid_host: str) -> list[str]:
         f"LAST-MODIFIED:{_ics_time(m.updated_at)}",
         f"SEQUENCE:{sequence}",
         f"DTSTART:{_ics_time(m.scheduled_for)}",
-        f"DTEND:{_ics_time(max(end, m.scheduled_for + dt.timedelta(seconds=1)))}",
+        f"DTEND:{_ics_time(end if end > m.scheduled_for else m.scheduled_until)}",
         f"SUMMARY:{_ics_text(('Cancelled: ' if cancelled else '') + m.name)}",
         f"DESCRIPTION:{_ics_text(maintenance_description(m))}",
         f"URL:{_ics_uri(page.url)}",

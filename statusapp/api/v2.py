@@ -91,7 +91,12 @@ class Documents:
         self._by_id = {c["id"]: c for c in self.components}
 
     def ts(self, value: dt.datetime | None) -> str | None:
-        return value.astimezone(self.zone).isoformat(timespec="milliseconds") if value else None
+        if not value:
+            return None
+        try:
+            return value.astimezone(self.zone).isoformat(timespec="milliseconds")
+        except OverflowError:  # a time at the calendar's edge (year 9999 and an eastern zone): UTC
+            return value.astimezone(dt.timezone.utc).isoformat(timespec="milliseconds")
 
     def page(self) -> dict[str, Any]:
         d = self.data

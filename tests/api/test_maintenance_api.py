@@ -486,3 +486,18 @@ def test_history_feeds_list_maintenances_with_their_updates_escaped(client, acme
         html = entry.content[0].value if version == "atom10" else entry.description
         assert "&lt;script&gt;" in html and "<script>" not in html and "&lt;b&gt;pause" in html
         assert "Affected: Docs" in html and "Scheduled maintenance" in html
+
+
+def test_a_window_at_the_end_of_the_calendar_does_not_break_the_documents(client, org):
+    """The console may store any time the domain accepts: the page's zone (UTC+14) cannot hold
+    year 9999's last hours, so such a time is written in UTC instead of failing the document."""
+    svc = services.create_service(actor=org, name="Edge", slug="edge")
+    pages.create_page(actor=org, name="Edge", slug="edge", service_ids=[svc.id], time_zone="Pacific/Kiritimati")
+    start = dt.datetime(9999, 12, 31, 20, 0, tzinfo=dt.timezone.utc)
+    schedule(org, [svc.id], start=start, end=start + 2 * H)
+    body = get(client, "/status/edge/api/v2/scheduled-maintenances.json").json()
+    (m,) = body["scheduled_maintenances"]
+    assert m["scheduled_until"] == "9999-12-31T22:00:00.000+00:00"
+    assert_maintenance(m, "edge")
+    cal = icalendar.Calendar.from_ical(get(client, "/status/edge/maintenance.ics").content)
+    assert [e["DTEND"].dt for e in cal.walk("VEVENT")] == [start + 2 * H]
