@@ -208,6 +208,21 @@ def test_page_indicator(services, impacts, expected, text):
     assert ind.description == text
 
 
+@pytest.mark.parametrize(
+    "services, impacts, expected",
+    [
+        ([OP], [], "maintenance"),  # a maintenance in progress without services of its own
+        ([], [], "maintenance"),
+        ([MAINT], [], "maintenance"),
+        ([DEG], [], "minor"),  # a real problem is never hidden by a maintenance
+        ([OP], ["major"], "major"),
+    ],
+)
+def test_page_indicator_with_a_maintenance_in_progress(services, impacts, expected):
+    assert page_indicator(services, impacts, maintenance_active=True) is PageIndicator(expected)
+    assert page_indicator(services, impacts).severity <= PageIndicator(expected).severity
+
+
 def test_page_indicator_rejects_unknown_values():
     with pytest.raises(ValueError):
         page_indicator(["broken"], [])

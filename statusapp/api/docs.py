@@ -23,7 +23,8 @@ DESCRIPTION = """\
 **Admin API** (`/api/v1`): send an API key (console → API keys, or `statusapp api-key create`)
 as `Authorization: Bearer <key>`. Errors are JSON `{"error", "message", "errors": [{"field", "reason"}]}`:
 401 without a valid key, 404 for ids outside your organization, 409 for a taken slug, 422 for bad
-input, 429 with `Retry-After` past the per-key rate limit.
+input, 429 with `Retry-After` past the per-key rate limit. Maintenance times are ISO 8601 with a
+UTC offset (answers are in UTC).
 
 **Public API** (no key): Statuspage-compatible documents under `<page url>/api/v2/`, badges and feeds.
 """

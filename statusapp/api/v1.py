@@ -22,10 +22,11 @@ from statusapp import routes
 from statusapp.api.deps import ApiActor, ApiRoute
 from statusapp.domain import NotFound, ValidationError
 from statusapp.domain import incidents as incident_ops
+from statusapp.domain import maintenance as maintenance_ops
 from statusapp.domain import pages as page_ops
 from statusapp.domain import services as service_ops
 from statusapp.domain.validation import MAX_ID
-from statusapp.enums import IncidentImpact, IncidentStatus, ServiceStatus
+from statusapp.enums import IncidentImpact, IncidentStatus, MaintenanceStatus, ServiceStatus
 from statusapp.queries import rest
 from statusapp.settings import get_settings
 
@@ -33,6 +34,8 @@ router = APIRouter(prefix=routes.API_V1, route_class=ApiRoute, tags=["admin (v1)
 PageId = Annotated[int, Path(ge=1, le=MAX_ID, description="A status page id")]
 ServiceIdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="A service id (its component id)")]
 IncidentId = Annotated[int, Path(ge=1, le=MAX_ID, description="An incident id")]
+MaintenanceId = Annotated[int, Path(ge=1, le=MAX_ID, description="A maintenance id")]
+SeriesId = Annotated[int, Path(ge=1, le=MAX_ID, description="A maintenance series id")]
 ServiceRef = Annotated[int | str, Field(description="A service id, as in components.json (number or digits)")]
 ERRORS = {401: {"description": "No valid API key"}, 404: {"description": "No such id in your organization"},
           422: {"description": "Invalid input: `errors` lists each field and the reason"},
@@ -384,6 +387,395 @@ def resolve_incident(incident_id: IncidentId, actor: ApiActor, body: ResolveInpu
     call(incident_ops.resolve_incident, actor=actor, incident_id=incident_id, message=body.message,
          deliver_notifications=body.deliver_notifications)
     return _read_incident(actor, incident_id)
+
+
+# ---- scheduled maintenance ------------------------------------------------------------------
+# Times are ISO 8601 with a UTC offset (stored and answered in UTC). A maintenance moves
+# scheduled -> in_progress (-> verifying) -> completed, or scheduled -> cancelled: by the clock
+# at its times (auto_start / auto_complete) or by these routes.
+MIN_YEAR, MAX_YEAR = 1970, 9000
+Moment = Annotated[dt.datetime, Field(description="ISO 8601 with a UTC offset, e.g. 2026-12-01T02:00:00Z")]
+ServiceRefs = Annotated[list[ServiceRef], Field(max_length=1000, description="Affected service ids (none: org-wide)")]
+Remind = Annotated[int | None, Field(description="Minutes before the start to remind subscribers; null: no reminder")]
+
+
+def _in_range(**moments: dt.datetime | None) -> None:
+    """Refuse times no calendar can hold once moved to UTC or another zone (year 1 at +14:00):
+    the operations would overflow instead of answering."""
+    errors = {}
+    for field, value in moments.items():
+        if value is None or value.tzinfo is None:
+            continue  # absent, or naive: the operation says it needs an offset
+        try:
+            year = value.astimezone(dt.timezone.utc).year
+        except OverflowError:
+            year = 0
+        if not MIN_YEAR <= year <= MAX_YEAR:
+            errors[field] = f"Use a time between the years {MIN_YEAR} and {MAX_YEAR}."
+    if errors:
+        raise ValidationError(errors)
+
+
+class MaintenanceCreate(Input):
+    title: str
+    scheduled_for: Moment
+    scheduled_until: Moment
+    description: str = Field("", description="Markdown")
+    services: ServiceRefs = []
+    status: Literal["scheduled", "in_progress"] = Field(
+        "scheduled", description="in_progress starts it now (its services show under maintenance at once)")
+    message: str | None = Field(None, description="The first timeline entry (default: the usual text)")
+    notify_on_create: bool = Field(True, description="Tell subscribers now that it is scheduled")
+    remind_minutes_before: Remind = 60
+    notify_on_start: bool = True
+    notify_on_complete: bool = True
+    auto_start: bool = Field(True, description="Start at scheduled_for by itself")
+    auto_complete: bool = Field(True, description="Complete at scheduled_until by itself")
+
+
+class MaintenancePatch(Input):
+    title: str | None = None
+    description: str | None = None
+    services: ServiceRefs | None = None
+    scheduled_for: Moment | None = Field(None, description="Only while it is scheduled")
+    scheduled_until: Moment | None = None
+    remind_minutes_before: Remind = None
+    notify_on_start: bool | None = None
+    notify_on_complete: bool | None = None
+    auto_start: bool | None = None
+    auto_complete: bool | None = None
+
+
+class MaintenanceUpdateInput(Input):
+    message: str
+    status: MaintenanceStatus | None = Field(None, description="Move it on (e.g. in_progress, verifying, completed); "
+                                                               "omitted: a note in its current status")
+    deliver_notifications: bool | None = Field(None, description="Default: the maintenance's notify setting for a "
+                                                                 "start or completion, true for a note, false for a cancellation")
+
+
+class MaintenanceMove(Input):
+    message: str | None = Field(None, description="The timeline entry (default: the usual text)")
+    deliver_notifications: bool | None = None
+
+
+class ExtendInput(Input):
+    scheduled_until: Moment
+
+
+class MaintenanceUpdateOut(BaseModel):
+    id: str
+    status: MaintenanceStatus
+    message: str
+    source: str = Field(description="manual (a person or key) or maintenance (the clock)")
+    deliver_notifications: bool
+    created_at: str
+
+
+class MaintenanceOut(BaseModel):
+    id: str
+    title: str
+    description: str
+    status: MaintenanceStatus
+    scheduled_for: str
+    scheduled_until: str
+    started_at: str | None
+    verifying_at: str | None
+    completed_at: str | None
+    cancelled_at: str | None
+    auto_start: bool
+    auto_complete: bool
+    notify_on_create: bool
+    remind_minutes_before: int | None
+    notify_on_start: bool
+    notify_on_complete: bool
+    reminded_at: str | None
+    series_id: str | None
+    occurrence_start: str | None
+    detached: bool = Field(description="An occurrence edited on its own: editing its series leaves it alone")
+    created_at: str
+    updated_at: str
+    services: list[ServiceState] = Field(description="Affected services and the status each shows now")
+    updates: list[MaintenanceUpdateOut] = Field(description="Newest first")
+
+
+def _maintenance_out(m: rest.MaintenanceRow) -> MaintenanceOut:
+    return MaintenanceOut(
+        id=str(m.id), title=m.title, description=m.description, status=m.status,
+        scheduled_for=_iso(m.scheduled_for), scheduled_until=_iso(m.scheduled_until), started_at=_iso(m.started_at),
+        verifying_at=_iso(m.verifying_at), completed_at=_iso(m.completed_at), cancelled_at=_iso(m.cancelled_at),
+        auto_start=m.auto_start, auto_complete=m.auto_complete, notify_on_create=m.notify_on_create,
+        remind_minutes_before=m.remind_minutes_before, notify_on_start=m.notify_on_start,
+        notify_on_complete=m.notify_on_complete, reminded_at=_iso(m.reminded_at), series_id=_sid(m.series_id),
+        occurrence_start=_iso(m.occurrence_start), detached=m.detached, created_at=_iso(m.created_at),
+        updated_at=_iso(m.updated_at),
+        services=[ServiceState(id=str(s["service_id"]), name=s["name"], status=s["status"]) for s in m.services],
+        updates=[MaintenanceUpdateOut(id=str(u.id), status=u.status, message=u.message, source=u.source,
+                                      deliver_notifications=u.deliver_notifications, created_at=_iso(u.created_at))
+                 for u in m.updates],
+    )
+
+
+def _read_maintenance(actor: ApiActor, maintenance_id: int) -> MaintenanceOut:
+    row = rest.get_maintenance(actor.organization_id, maintenance_id)
+    if row is None:
+        raise NotFound("maintenance", maintenance_id)
+    return _maintenance_out(row)
+
+
+def _service_ids(services: list[Any] | None) -> list[Any] | None:
+    if services is None:
+        return None
+    ids = [str(s).strip() for s in services]
+    if len(set(ids)) != len(ids):
+        raise ValidationError.one("services", "A service is listed twice.")
+    return list(services)
+
+
+@router.post("/maintenances", status_code=201, response_model=MaintenanceOut, responses=ERRORS,
+             summary="Schedule a maintenance window")
+def create_maintenance(body: MaintenanceCreate, actor: ApiActor) -> MaintenanceOut:
+    _in_range(scheduled_for=body.scheduled_for, scheduled_until=body.scheduled_until)
+    fields = body.model_dump(exclude={"services"})
+    m = call(maintenance_ops.create_maintenance, actor=actor, services=_service_ids(body.services), **fields)
+    return _read_maintenance(actor, m.id)
+
+
+@router.get("/maintenances", response_model=list[MaintenanceOut], responses=ERRORS, summary="List maintenances")
+def list_maintenances(
+    actor: ApiActor,
+    state: Literal["all", "upcoming", "active", "open", "past"] = Query(
+        "all", description="upcoming (scheduled), active (in progress or verifying), open (both), "
+                           "past (completed or cancelled), or all; open states soonest first, the others latest first"),
+    series_id: int | None = Query(None, ge=1, le=MAX_ID, description="Only the occurrences of this series"),
+    limit: int = Query(rest.MAINTENANCE_PAGE_SIZE, ge=1, le=rest.MAX_MAINTENANCE_PAGE_SIZE),
+) -> list[MaintenanceOut]:
+    rows = rest.list_maintenances(actor.organization_id, state=state, series_id=series_id, limit=limit)
+    return [_maintenance_out(m) for m in rows]
+
+
+@router.get("/maintenances/{maintenance_id}", response_model=MaintenanceOut, responses=ERRORS,
+            summary="Get a maintenance")
+def get_maintenance(maintenance_id: MaintenanceId, actor: ApiActor) -> MaintenanceOut:
+    return _read_maintenance(actor, maintenance_id)
+
+
+@router.patch("/maintenances/{maintenance_id}", response_model=MaintenanceOut, responses=ERRORS,
+              summary="Change or reschedule a maintenance that is not over (only the fields sent)")
+def update_maintenance(maintenance_id: MaintenanceId, body: MaintenancePatch, actor: ApiActor) -> MaintenanceOut:
+    _in_range(scheduled_for=body.scheduled_for, scheduled_until=body.scheduled_until)
+    # null leaves a field as it is, except remind_minutes_before (null: no reminder)
+    fields = {k: v for k, v in body.model_dump(exclude_unset=True).items()
+              if v is not None or k == "remind_minutes_before"}
+    if "services" in fields:
+        fields["services"] = _service_ids(fields["services"])
+    call(maintenance_ops.edit_maintenance, actor=actor, maintenance_id=maintenance_id, **fields)
+    return _read_maintenance(actor, maintenance_id)
+
+
+@router.delete("/maintenances/{maintenance_id}", status_code=204, response_class=Response, responses=ERRORS,
+               summary="Delete a maintenance (one in progress stops affecting its services)")
+def delete_maintenance(maintenance_id: MaintenanceId, actor: ApiActor) -> Response:
+    call(maintenance_ops.delete_maintenance, actor=actor, maintenance_id=maintenance_id)
+    return Response(status_code=204)
+
+
+@router.post("/maintenances/{maintenance_id}/updates", status_code=201, response_model=MaintenanceOut,
+             responses=ERRORS, summary="Post a timeline entry, optionally moving the maintenance on")
+def post_maintenance_update(maintenance_id: MaintenanceId, body: MaintenanceUpdateInput,
+                            actor: ApiActor) -> MaintenanceOut:
+    call(maintenance_ops.post_maintenance_update, actor=actor, maintenance_id=maintenance_id, message=body.message,
+         status=body.status.value if body.status else None, deliver_notifications=body.deliver_notifications)
+    return _read_maintenance(actor, maintenance_id)
+
+
+def _move(operation: Callable[..., Any], maintenance_id: int, body: MaintenanceMove | None,
+          actor: ApiActor) -> MaintenanceOut:
+    body = body or MaintenanceMove()
+    call(operation, actor=actor, maintenance_id=maintenance_id, message=body.message,
+         **({"deliver_notifications": body.deliver_notifications} if body.deliver_notifications is not None else {}))
+    return _read_maintenance(actor, maintenance_id)
+
+
+@router.post("/maintenances/{maintenance_id}/start", response_model=MaintenanceOut, responses=ERRORS,
+             summary="Start a scheduled maintenance now")
+def start_maintenance(maintenance_id: MaintenanceId, actor: ApiActor,
+                      body: MaintenanceMove | None = None) -> MaintenanceOut:
+    return _move(maintenance_ops.start_maintenance, maintenance_id, body, actor)
+
+
+@router.post("/maintenances/{maintenance_id}/verify", response_model=MaintenanceOut, responses=ERRORS,
+             summary="Mark the work done and being verified (services stay under maintenance)")
+def verify_maintenance(maintenance_id: MaintenanceId, actor: ApiActor,
+                       body: MaintenanceMove | None = None) -> MaintenanceOut:
+    return _move(maintenance_ops.verify_maintenance, maintenance_id, body, actor)
+
+
+@router.post("/maintenances/{maintenance_id}/complete", response_model=MaintenanceOut, responses=ERRORS,
+             summary="Complete a maintenance in progress (early, or one that does not end by itself)")
+def complete_maintenance(maintenance_id: MaintenanceId, actor: ApiActor,
+                         body: MaintenanceMove | None = None) -> MaintenanceOut:
+    return _move(maintenance_ops.complete_maintenance, maintenance_id, body, actor)
+
+
+@router.post("/maintenances/{maintenance_id}/cancel", response_model=MaintenanceOut, responses=ERRORS,
+             summary="Call off a scheduled maintenance (subscribers are not told unless deliver_notifications)")
+def cancel_maintenance(maintenance_id: MaintenanceId, actor: ApiActor,
+                       body: MaintenanceMove | None = None) -> MaintenanceOut:
+    return _move(maintenance_ops.cancel_maintenance, maintenance_id, body, actor)
+
+
+@router.post("/maintenances/{maintenance_id}/extend", response_model=MaintenanceOut, responses=ERRORS,
+             summary="Move the end of a maintenance (e.g. one in progress that needs longer)")
+def extend_maintenance(maintenance_id: MaintenanceId, body: ExtendInput, actor: ApiActor) -> MaintenanceOut:
+    _in_range(scheduled_until=body.scheduled_until)
+    call(maintenance_ops.extend_maintenance, actor=actor, maintenance_id=maintenance_id,
+         scheduled_until=body.scheduled_until)
+    return _read_maintenance(actor, maintenance_id)
+
+
+# ---- recurring maintenance (series) -------------------------------------------------------------
+class SeriesCreate(Input):
+    title: str
+    rrule: str = Field(description="RFC 5545 RRULE, DAILY or coarser, e.g. FREQ=WEEKLY;BYDAY=SU")
+    dtstart_local: str = Field(description="The first start as a wall-clock time in time_zone, e.g. 2026-03-01T02:00")
+    time_zone: str = Field(description="IANA name, e.g. Europe/Berlin (DST is followed)")
+    duration_minutes: int
+    description: str = Field("", description="Markdown")
+    services: ServiceRefs = []
+    remind_minutes_before: Remind = 60
+    notify_on_start: bool = True
+    notify_on_complete: bool = True
+    auto_start: bool = True
+    auto_complete: bool = True
+
+
+class SeriesPatch(Input):
+    title: str | None = None
+    rrule: str | None = None
+    dtstart_local: str | None = None
+    time_zone: str | None = None
+    duration_minutes: int | None = None
+    description: str | None = None
+    services: ServiceRefs | None = None
+    remind_minutes_before: Remind = None
+    notify_on_start: bool | None = None
+    notify_on_complete: bool | None = None
+    auto_start: bool | None = None
+    auto_complete: bool | None = None
+
+
+class SeriesCancel(Input):
+    message: str | None = Field(None, description="The timeline entry of each cancelled occurrence")
+
+
+class OccurrenceOut(BaseModel):
+    id: str
+    status: MaintenanceStatus
+    scheduled_for: str
+    scheduled_until: str
+    detached: bool
+
+
+class SeriesOut(BaseModel):
+    id: str
+    title: str
+    description: str
+    rrule: str
+    dtstart_local: str
+    time_zone: str
+    duration_minutes: int
+    remind_minutes_before: int | None
+    notify_on_start: bool
+    notify_on_complete: bool
+    auto_start: bool
+    auto_complete: bool
+    cancelled_at: str | None
+    created_at: str
+    updated_at: str
+    services: list[ServiceState]
+    occurrences: list[OccurrenceOut] = Field(description="Its open occurrences (scheduled or under way), soonest "
+                                                         "first; more are generated as time passes")
+
+
+def _series_out(r: rest.SeriesRow) -> SeriesOut:
+    return SeriesOut(
+        id=str(r.id), title=r.title, description=r.description, rrule=r.rrule, dtstart_local=r.dtstart_local,
+        time_zone=r.time_zone, duration_minutes=r.duration_minutes, remind_minutes_before=r.remind_minutes_before,
+        notify_on_start=r.notify_on_start, notify_on_complete=r.notify_on_complete, auto_start=r.auto_start,
+        auto_complete=r.auto_complete, cancelled_at=_iso(r.cancelled_at), created_at=_iso(r.created_at),
+        updated_at=_iso(r.updated_at),
+        services=[ServiceState(id=str(s["service_id"]), name=s["name"], status=s["status"]) for s in r.services],
+        occurrences=[OccurrenceOut(id=str(o.id), status=o.status, scheduled_for=_iso(o.scheduled_for),
+                                   scheduled_until=_iso(o.scheduled_until), detached=o.detached)
+                     for o in r.occurrences],
+    )
+
+
+def _read_series(actor: ApiActor, series_id: int) -> SeriesOut:
+    row = rest.get_series(actor.organization_id, series_id)
+    if row is None:
+        raise NotFound("maintenance series", series_id)
+    return _series_out(row)
+
+
+def _local_in_range(value: str | None) -> None:
+    """A start far outside any calendar would make every expansion scan centuries."""
+    if value is None:
+        return
+    try:
+        year = dt.datetime.fromisoformat(value.strip().replace(" ", "T")).year
+    except ValueError:
+        return  # the operation names what is wrong with it
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise ValidationError.one("dtstart_local", f"Use a date between the years {MIN_YEAR} and {MAX_YEAR}.")
+
+
+@router.post("/maintenance-series", status_code=201, response_model=SeriesOut, responses=ERRORS,
+             summary="Create a recurring maintenance window (its first occurrences are generated at once)")
+def create_series(body: SeriesCreate, actor: ApiActor) -> SeriesOut:
+    _local_in_range(body.dtstart_local)
+    fields = body.model_dump(exclude={"services"})
+    series = call(maintenance_ops.create_series, actor=actor, services=_service_ids(body.services), **fields)
+    return _read_series(actor, series.id)
+
+
+@router.get("/maintenance-series", response_model=list[SeriesOut], responses=ERRORS,
+            summary="List recurring maintenance windows (live ones first)")
+def list_series(actor: ApiActor) -> list[SeriesOut]:
+    return [_series_out(r) for r in rest.list_series(actor.organization_id)]
+
+
+@router.get("/maintenance-series/{series_id}", response_model=SeriesOut, responses=ERRORS,
+            summary="Get a recurring maintenance window")
+def get_series(series_id: SeriesId, actor: ApiActor) -> SeriesOut:
+    return _read_series(actor, series_id)
+
+
+@router.patch("/maintenance-series/{series_id}", response_model=SeriesOut, responses=ERRORS,
+              summary="Change a series and its future, non-detached occurrences (only the fields sent)")
+def update_series(series_id: SeriesId, body: SeriesPatch, actor: ApiActor) -> SeriesOut:
+    _local_in_range(body.dtstart_local)
+    fields = {k: v for k, v in body.model_dump(exclude_unset=True).items()
+              if v is not None or k == "remind_minutes_before"}
+    if "services" in fields:
+        fields["services"] = _service_ids(fields["services"])
+    call(maintenance_ops.edit_series, actor=actor, series_id=series_id, **fields)
+    return _read_series(actor, series_id)
+
+
+@router.post("/maintenance-series/{series_id}/cancel", response_model=SeriesOut, responses=ERRORS,
+             summary="End a series: no more occurrences, its scheduled ones cancelled (one in progress runs on)")
+def cancel_series(series_id: SeriesId, actor: ApiActor, body: SeriesCancel | None = None) -> SeriesOut:
+    call(maintenance_ops.cancel_series, actor=actor, series_id=series_id, message=(body or SeriesCancel()).message)
+    return _read_series(actor, series_id)
+
+
+@router.delete("/maintenance-series/{series_id}", status_code=204, response_class=Response, responses=ERRORS,
+               summary="Cancel a series (as POST .../cancel; the series and its past stay readable)")
+def delete_series(series_id: SeriesId, actor: ApiActor) -> Response:
+    call(maintenance_ops.cancel_series, actor=actor, series_id=series_id)
+    return Response(status_code=204)
 
 
 @router.api_route("/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)

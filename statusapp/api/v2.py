@@ -4,8 +4,15 @@ dashboards and aggregators that read Statuspage's documents read ours unchanged.
 Shapes: /work/shared/notes/statuspage-api-v2.md (keys, nesting, enums, timestamps with the
 page's UTC offset and milliseconds). Ids are our integer ids as strings; a group's id is
 `g<id>`. `summary.json` is the one document a frontend needs (page, components, unresolved
-incidents, maintenances, overall status). Scheduled maintenance documents are valid and empty
-until maintenance exists.
+incidents, upcoming and in-progress maintenances, overall status).
+
+A scheduled maintenance is Statuspage's scheduled incident: the incident object with impact
+"maintenance", status scheduled / in_progress / verifying / completed, and `scheduled_for` /
+`scheduled_until`. `upcoming.json` lists the scheduled ones (soonest first), `active.json` those
+in progress or verifying, `scheduled-maintenances.json` every one (latest start first: the open
+ones and the 50 most recent completed). A cancelled maintenance is left out of every document:
+Statuspage has no cancelled status (a called-off window is deleted there), so a client that
+knows only its four statuses never meets a fifth; the calendar (feeds.py) marks it CANCELLED.
 
 Bodies come from the per-worker cache (api/cache.py) with a strong ETag (If-None-Match -> 304),
 a short Cache-Control and `Access-Control-Allow-Origin: *` (public data, no credentials).
@@ -27,7 +34,7 @@ from fastapi.routing import APIRoute
 from statusapp import routes
 from statusapp.api.cache import PageEntry, Rendered, Unavailable, documents
 from statusapp.enums import PageIndicator
-from statusapp.queries.statuspage import INCIDENT_LIMIT, Component, IncidentData, StatuspageData
+from statusapp.queries.statuspage import INCIDENT_LIMIT, Component, IncidentData, MaintenanceData, StatuspageData
 from statusapp.settings import get_settings
 
 JSON_TYPE = "application/json; charset=utf-8"
@@ -84,7 +91,12 @@ class Documents:
         self._by_id = {c["id"]: c for c in self.components}
 
     def ts(self, value: dt.datetime | None) -> str | None:
-        return value.astimezone(self.zone).isoformat(timespec="milliseconds") if value else None
+        if not value:
+            return None
+        try:
+            return value.astimezone(self.zone).isoformat(timespec="milliseconds")
+        except OverflowError:  # a time at the calendar's edge (year 9999 and an eastern zone): UTC
+            return value.astimezone(dt.timezone.utc).isoformat(timespec="milliseconds")
 
     def page(self) -> dict[str, Any]:
         d = self.data
@@ -115,6 +127,27 @@ class Documents:
             out["components"] = list(c.children)
         return out
 
+    def _updates(self, incident_id: str, updates) -> list[dict[str, Any]]:
+        return [
+            {
+                "id": str(u.id),
+                "status": u.status,
+                "body": u.body,
+                "incident_id": incident_id,
+                "created_at": self.ts(u.created_at),
+                "updated_at": self.ts(u.created_at),
+                "display_at": self.ts(u.display_at),
+                "affected_components": [
+                    {"code": a.code, "name": a.name, "old_status": a.old_status, "new_status": a.new_status}
+                    for a in u.affected
+                ] or None,
+                "deliver_notifications": u.deliver_notifications,
+                "custom_tweet": None,
+                "tweet_id": None,
+            }
+            for u in updates
+        ]
+
     def incident(self, inc: IncidentData) -> dict[str, Any]:
         incident_id = str(inc.id)
         return {
@@ -129,27 +162,45 @@ class Documents:
             "shortlink": self.origin + routes.incident_path(self.data.slug, inc.id),
             "started_at": self.ts(inc.started_at),
             "page_id": self.page_id,
-            "incident_updates": [
-                {
-                    "id": str(u.id),
-                    "status": u.status,
-                    "body": u.body,
-                    "incident_id": incident_id,
-                    "created_at": self.ts(u.created_at),
-                    "updated_at": self.ts(u.created_at),
-                    "display_at": self.ts(u.display_at),
-                    "affected_components": [
-                        {"code": a.code, "name": a.name, "old_status": a.old_status, "new_status": a.new_status}
-                        for a in u.affected
-                    ] or None,
-                    "deliver_notifications": u.deliver_notifications,
-                    "custom_tweet": None,
-                    "tweet_id": None,
-                }
-                for u in inc.updates
-            ],
+            "incident_updates": self._updates(incident_id, inc.updates),
             "components": [self._by_id[c] for c in inc.component_ids if c in self._by_id],
         }
+
+    def maintenance(self, m: MaintenanceData) -> dict[str, Any]:
+        """Statuspage's scheduled incident: `monitoring_at` is when verifying began,
+        `resolved_at` when it completed, `started_at` when it started (its creation while
+        still scheduled, as Statuspage); the shortlink is the page, which shows it."""
+        maintenance_id = str(m.id)
+        return {
+            "id": maintenance_id,
+            "name": m.name,
+            "status": m.status,
+            "created_at": self.ts(m.created_at),
+            "updated_at": self.ts(m.updated_at),
+            "monitoring_at": self.ts(m.verifying_at),
+            "resolved_at": self.ts(m.completed_at),
+            "impact": "maintenance",
+            "shortlink": self.url,
+            "started_at": self.ts(m.started_at or m.created_at),
+            "page_id": self.page_id,
+            "incident_updates": self._updates(maintenance_id, m.updates),
+            "components": [self._by_id[c] for c in m.component_ids if c in self._by_id],
+            "scheduled_for": self.ts(m.scheduled_for),
+            "scheduled_until": self.ts(m.scheduled_until),
+        }
+
+    def maintenances(self, which: str) -> list[dict[str, Any]]:
+        """"all" (latest start first), "upcoming", "active", or "summary" (active then
+        upcoming, each soonest first); never a cancelled one."""
+        shown = [m for m in self.data.maintenances if not m.cancelled]
+        if which == "all":
+            chosen = sorted(shown, key=lambda m: (m.scheduled_for, m.id), reverse=True)
+        else:
+            soonest = sorted(shown, key=lambda m: (m.scheduled_for, m.id))
+            active = [m for m in soonest if m.active]
+            upcoming = [m for m in soonest if m.upcoming]
+            chosen = {"upcoming": upcoming, "active": active, "summary": active + upcoming}[which]
+        return [self.maintenance(m) for m in chosen]
 
     def incidents(self, *, unresolved: bool) -> list[dict[str, Any]]:
         if unresolved:
@@ -166,7 +217,7 @@ def summary(docs: Documents) -> dict[str, Any]:
         "page": docs.page(),
         "components": docs.components,
         "incidents": docs.incidents(unresolved=True),
-        "scheduled_maintenances": [],  # upcoming + in progress: none until maintenance exists
+        "scheduled_maintenances": docs.maintenances("summary"),  # in progress + upcoming
         "status": docs.status(),
     }
 
@@ -177,9 +228,11 @@ BUILDERS: dict[str, Callable[[Documents], dict[str, Any]]] = {
     "components.json": lambda d: {"page": d.page(), "components": d.components},
     "incidents.json": lambda d: {"page": d.page(), "incidents": d.incidents(unresolved=False)},
     "incidents/unresolved.json": lambda d: {"page": d.page(), "incidents": d.incidents(unresolved=True)},
-    "scheduled-maintenances.json": lambda d: {"page": d.page(), "scheduled_maintenances": []},
-    "scheduled-maintenances/upcoming.json": lambda d: {"page": d.page(), "scheduled_maintenances": []},
-    "scheduled-maintenances/active.json": lambda d: {"page": d.page(), "scheduled_maintenances": []},
+    "scheduled-maintenances.json": lambda d: {"page": d.page(), "scheduled_maintenances": d.maintenances("all")},
+    "scheduled-maintenances/upcoming.json":
+        lambda d: {"page": d.page(), "scheduled_maintenances": d.maintenances("upcoming")},
+    "scheduled-maintenances/active.json":
+        lambda d: {"page": d.page(), "scheduled_maintenances": d.maintenances("active")},
 }
 assert set(BUILDERS) == set(routes.V2_DOCUMENTS)
 

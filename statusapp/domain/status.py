@@ -95,10 +95,15 @@ def is_down_confirmed(recent: str, failures_to_confirm: int) -> bool:
 
 
 def page_indicator(
-    service_statuses: Iterable[ServiceStatus | str], active_impacts: Iterable[IncidentImpact | str]
+    service_statuses: Iterable[ServiceStatus | str],
+    active_impacts: Iterable[IncidentImpact | str],
+    *,
+    maintenance_active: bool = False,
 ) -> PageIndicator:
-    """Overall page status: the worst of its services and its active incidents' impact."""
-    worst = PageIndicator.none
+    """Overall page status: the worst of its services and its active incidents' impact.
+    A maintenance in progress on the page (`maintenance_active`, also one without services)
+    makes it at least "maintenance": never more than any real degradation."""
+    worst = PageIndicator.maintenance if maintenance_active else PageIndicator.none
     for s in service_statuses:
         ind = SERVICE_STATUS_INDICATOR[ServiceStatus(s)]
         if ind.severity > worst.severity:

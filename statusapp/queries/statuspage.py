@@ -6,8 +6,15 @@ UI's PageView because the documents need what a person does not see: creation an
 times of every component, positions within a group, group ids, and for each incident update
 the services it changed with their old and new status (`IncidentUpdate.service_changes`).
 
+Scheduled maintenance is loaded the same way: every open window of the page (scheduled, in
+progress, verifying; at most OPEN_MAINTENANCE_LIMIT, soonest first) and the most recent closed
+ones (completed or cancelled, MAINTENANCE_LIMIT), with their timeline and services. A
+maintenance belongs to a page as an incident does: it affects one of the page's services, or
+it names no service at all (org-wide).
+
 Cost: a fixed number of queries (page, services, groups, two incident queries, their updates,
-their services), whatever the page holds; `INCIDENT_LIMIT` bounds the incidents.
+their services, and the same three for maintenances), whatever the page holds;
+`INCIDENT_LIMIT` bounds the incidents.
 Also here: the 90-day uptime of one service for the uptime badge (two index scans).
 """
 
@@ -16,26 +23,32 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from sqlalchemy import union_all
+from sqlalchemy import exists, or_, union_all
 from sqlmodel import Session, select
 
 from statusapp.db import session_scope
 from statusapp.domain.status import page_indicator, worst_service_status
 from statusapp.domain.uptime import service_uptime, uptime_window
-from statusapp.enums import IncidentStatus
+from statusapp.enums import IncidentStatus, MaintenanceStatus
 from statusapp.models import (
     Incident,
     IncidentService,
     IncidentUpdate,
+    Maintenance,
+    MaintenanceService,
+    MaintenanceUpdate,
     Service,
     ServiceGroup,
     ServiceStatusChange,
     StatusPage,
+    StatusPageService,
     utcnow,
 )
 from statusapp.queries.public import find_page, find_root_page, page_incidents_query, page_services
 
 INCIDENT_LIMIT = 50  # incidents.json: the 50 most recent, resolved included (as Statuspage)
+MAINTENANCE_LIMIT = 50  # closed maintenances kept: the 50 most recent (completed or cancelled)
+OPEN_MAINTENANCE_LIMIT = 200  # open ones: the soonest (series keep a bounded number ahead)
 UPTIME_DAYS = 90
 
 
@@ -100,6 +113,44 @@ class IncidentData:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class MaintenanceData:
+    """A scheduled maintenance shown on the page (Statuspage: a scheduled incident)."""
+
+    id: int
+    name: str
+    description: str  # Markdown source
+    status: str  # MaintenanceStatus value
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    scheduled_for: dt.datetime
+    scheduled_until: dt.datetime
+    started_at: dt.datetime | None
+    verifying_at: dt.datetime | None
+    completed_at: dt.datetime | None
+    cancelled_at: dt.datetime | None
+    updates: tuple[Update, ...]  # newest first (`affected` is empty: a window changes no status by update)
+    component_ids: tuple[str, ...]  # affected components of this page, in page order
+    service_names: tuple[str, ...]  # the same, by name (feeds, calendar)
+
+    @property
+    def upcoming(self) -> bool:
+        return self.status == MaintenanceStatus.scheduled.value
+
+    @property
+    def active(self) -> bool:
+        return MaintenanceStatus(self.status).is_active
+
+    @property
+    def cancelled(self) -> bool:
+        return self.status == MaintenanceStatus.cancelled.value
+
+    @property
+    def ended_at(self) -> dt.datetime | None:
+        """When it closed (completed or cancelled), None while open."""
+        return self.completed_at or self.cancelled_at
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class StatuspageData:
     page_id: int
     name: str
@@ -110,7 +161,8 @@ class StatuspageData:
     indicator: str  # PageIndicator value
     components: tuple[Component, ...]  # display order: each group followed by its children
     incidents: tuple[IncidentData, ...]  # newest first: every active one + the most recent others
-    maintenances: tuple = ()  # scheduled maintenance: none until that feature exists
+    # Open ones (soonest first), then the most recent closed ones (latest start first).
+    maintenances: tuple[MaintenanceData, ...] = ()
 
     def component(self, component_id: str) -> Component | None:
         return next((c for c in self.components if c.id == component_id), None)
@@ -198,17 +250,77 @@ def _incidents(session: Session, page: StatusPage, service_ids: dict[int, str]) 
     ]
 
 
+def page_maintenances_query(page: StatusPage):
+    """Maintenances shown on a page: those affecting one of its services, and org-wide ones
+    (no affected service), as for incidents."""
+    on_page = exists().where(
+        MaintenanceService.maintenance_id == Maintenance.id,
+        MaintenanceService.service_id == StatusPageService.service_id,
+        StatusPageService.page_id == page.id,
+    )
+    no_services = ~exists().where(MaintenanceService.maintenance_id == Maintenance.id)
+    return select(Maintenance).where(Maintenance.organization_id == page.organization_id, or_(on_page, no_services))
+
+
+def _maintenances(session: Session, page: StatusPage, service_ids: dict[int, str],
+                  names: dict[int, str]) -> list[MaintenanceData]:
+    base = page_maintenances_query(page)
+    open_values = MaintenanceStatus.open_values()
+    opened = list(session.exec(
+        base.where(Maintenance.status.in_(open_values))
+        .order_by(Maintenance.scheduled_for, Maintenance.id).limit(OPEN_MAINTENANCE_LIMIT)
+    ))
+    closed = list(session.exec(
+        base.where(Maintenance.status.not_in(open_values))
+        .order_by(Maintenance.scheduled_for.desc(), Maintenance.id.desc()).limit(MAINTENANCE_LIMIT)
+    ))
+    rows = opened + closed
+    if not rows:
+        return []
+    ids = [m.id for m in rows]
+    updates: dict[int, list[Update]] = {i: [] for i in ids}
+    for upd in session.exec(
+        select(MaintenanceUpdate)
+        .where(MaintenanceUpdate.maintenance_id.in_(ids))
+        .order_by(MaintenanceUpdate.created_at.desc(), MaintenanceUpdate.id.desc())
+    ):
+        updates[upd.maintenance_id].append(
+            Update(upd.id, upd.status, upd.message, upd.created_at, upd.created_at, (), upd.deliver_notifications)
+        )
+    position = {sid: i for i, sid in enumerate(service_ids)}
+    touched: dict[int, list[int]] = {i: [] for i in ids}
+    for m_id, sid in session.exec(
+        select(MaintenanceService.maintenance_id, MaintenanceService.service_id)
+        .where(MaintenanceService.maintenance_id.in_(ids))
+    ):
+        if sid in position:
+            touched[m_id].append(sid)
+    out = []
+    for m in rows:
+        on_page = sorted(touched[m.id], key=position.__getitem__)
+        out.append(MaintenanceData(
+            m.id, m.title, m.description, m.status, m.created_at, m.updated_at, m.scheduled_for,
+            m.scheduled_until, m.started_at, m.verifying_at, m.completed_at, m.cancelled_at,
+            tuple(updates[m.id]), tuple(service_ids[s] for s in on_page), tuple(names[s] for s in on_page),
+        ))
+    return out
+
+
 def statuspage_data(session: Session, page: StatusPage) -> StatuspageData:
     components, statuses = _components(session, page)
     service_ids = {int(c.id): c.id for c in components if not c.is_group}
+    names = {int(c.id): c.name for c in components if not c.is_group}
     incidents = _incidents(session, page, service_ids)
-    indicator = page_indicator(statuses, [i.impact for i in incidents if i.active])
+    maintenances = _maintenances(session, page, service_ids, names)
+    indicator = page_indicator(statuses, [i.impact for i in incidents if i.active],
+                               maintenance_active=any(m.active for m in maintenances))
     updated_at = max(
-        [page.updated_at, *(c.updated_at for c in components), *(i.updated_at for i in incidents)]
+        [page.updated_at, *(c.updated_at for c in components), *(i.updated_at for i in incidents),
+         *(m.updated_at for m in maintenances)]
     )
     return StatuspageData(
         page.id, page.name, page.slug, page.verified_domain or "", page.time_zone or "UTC", updated_at,
-        indicator.value, tuple(components), tuple(incidents),
+        indicator.value, tuple(components), tuple(incidents), tuple(maintenances),
     )
 
 

@@ -87,7 +87,7 @@ def test_every_document_has_the_statuspage_shape(client, acme, document):
         assert_component(c, f"components[{i}]")
     for i, inc in enumerate(body.get("incidents", [])):
         assert_incident(inc, f"incidents[{i}]")
-    assert body.get("scheduled_maintenances", []) == []  # none until maintenance exists
+    assert body.get("scheduled_maintenances", []) == []  # acme has no maintenance (shapes: test_maintenance_api)
 
 
 def test_summary_reflects_groups_incidents_and_status(client, acme):
