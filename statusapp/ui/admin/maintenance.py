@@ -50,7 +50,7 @@ class CalendarDay:
     date: str = ""  # YYYY-MM-DD
     label: str = ""  # "Mon 30 Nov"
     today: bool = False
-    items: list[CalendarItem] = dataclasses.field(default_factory=list)
+    windows: list[CalendarItem] = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass
@@ -306,7 +306,7 @@ def calendar_view() -> rx.Component:
                                 rx.text(day.label, size="1", weight=rx.cond(day.today, "bold", "regular"),
                                         color_scheme="gray"),
                                 rx.cond(day.today, rx.text("Today", size="1", weight="bold")),
-                                rx.foreach(day.items, lambda it: rx.box(
+                                rx.foreach(day.windows, lambda it: rx.box(
                                     rx.link(it.title, href=routes.admin_maintenance_path(it.id), size="1",
                                             weight="medium"),
                                     rx.text(it.time, " · ", it.status_label, size="1"),
