@@ -231,8 +231,7 @@ def create_form() -> rx.Component:
                                               width="100%", id="maintenance-description", max_length=MESSAGE_MAX),
                   "description", hint="Markdown: **bold**, _emphasis_, lists, `code`, [links](https://example.com)."),
             markdown_preview(s.description_preview),
-            field("Affected services", service_checkboxes(s.chosen, s.toggle_service, "maintenance-service-"),
-                  "services"),
+            service_checkboxes("Affected services", s.chosen, s.toggle_service, "maintenance-service-", "services"),
             zone_note,
             rx.hstack(
                 field("Start", rx.input(type="datetime-local", value=s.start_local, on_change=s.set_start_local,

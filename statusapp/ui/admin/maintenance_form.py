@@ -215,23 +215,33 @@ def toggled(chosen: list[str], services, service_id: object, on: object) -> list
     return rest + [key] if on is True else rest
 
 
-def service_checkboxes(chosen_var, on_toggle, id_prefix: str) -> rx.Component:
-    """One checkbox per service of the organization: the window affects the ticked ones."""
-    return rx.vstack(
-        rx.foreach(
-            AdminState.services,
-            lambda svc: rx.el.label(
-                rx.checkbox(checked=chosen_var.contains(svc.id.to_string()),
-                            on_change=lambda v: on_toggle(svc.id.to_string(), v),
-                            id=id_prefix + svc.id.to_string()),
-                rx.text(svc.name, size="2"),
-                style={"display": "flex", "gap": "0.5em", "align_items": "center"},
-                class_name="maintenance-service",
+def service_checkboxes(legend: str, chosen_var, on_toggle, id_prefix: str, error_key: str) -> rx.Component:
+    """One checkbox per service of the organization (the window affects the ticked ones), in a
+    fieldset named by its legend, with the field's error below."""
+    return rx.el.fieldset(
+        rx.el.legend(rx.text(legend, size="2", weight="medium")),
+        rx.vstack(
+            rx.foreach(
+                AdminState.services,
+                lambda svc: rx.el.label(
+                    rx.checkbox(checked=chosen_var.contains(svc.id.to_string()),
+                                on_change=lambda v: on_toggle(svc.id.to_string(), v),
+                                id=id_prefix + svc.id.to_string()),
+                    rx.text(svc.name, size="2"),
+                    style={"display": "flex", "gap": "0.5em", "align_items": "center"},
+                    class_name="maintenance-service",
+                ),
             ),
+            rx.cond(AdminState.services.length() == 0,
+                    rx.text("No services yet: the window is shown on every page.", size="1", color_scheme="gray")),
+            spacing="1",
         ),
-        rx.cond(AdminState.services.length() == 0, rx.text("No services yet: the window is shown on every page.",
-                                                           size="1", color_scheme="gray")),
-        spacing="1",
+        rx.cond(
+            AdminState.errors.contains(error_key),
+            rx.text(AdminState.errors[error_key], color="var(--red-11)", size="1", role="alert",
+                    class_name="field-error", data_field=error_key),
+        ),
+        style={"border": "none", "padding": "0", "margin": "0", "width": "100%"},
     )
 
 
