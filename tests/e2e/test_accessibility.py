@@ -150,6 +150,7 @@ def test_maintenance_pages(app_server, app_db_url, browser):
         page.get_by_text("Edit the series").click()
         page.wait_for_selector("#maintenance-save-series", timeout=TIMEOUT_MS)
         problems["/admin/maintenance/<occurrence> (series)"] = _violations(page, public=False)
+        print({k: v for k, v in problems.items() if v})
         assert {k: v for k, v in problems.items() if v} == {}
     finally:
         ctx.close()

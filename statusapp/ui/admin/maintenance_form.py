@@ -226,7 +226,7 @@ def service_checkboxes(legend: str, chosen_var, on_toggle, id_prefix: str, error
                 lambda svc: rx.el.label(
                     rx.checkbox(checked=chosen_var.contains(svc.id.to_string()),
                                 on_change=lambda v: on_toggle(svc.id.to_string(), v),
-                                id=id_prefix + svc.id.to_string()),
+                                id=id_prefix + svc.id.to_string(), aria_label=svc.name),
                     rx.text(svc.name, size="2"),
                     style={"display": "flex", "gap": "0.5em", "align_items": "center"},
                     class_name="maintenance-service",
