@@ -223,3 +223,16 @@ def test_calendar_places_windows_on_their_local_days(org):
     # 23:00-00:30 UTC is 01:00-02:30 the next day in Berlin.
     assert [(i.title, i.time) for i in days["2026-06-03"].windows] == [("Late", "01:00–02:30")]
     assert days["2026-06-02"].windows == [] and days["2026-06-01"].windows == []  # the cancelled one is left out
+
+
+def test_maintenance_paths_are_built_and_read_in_one_place():
+    from statusapp import routes
+
+    assert routes.maintenance_path("acme", 5) == "/status/acme/maintenance/5"
+    assert routes.admin_maintenance_path(7) == "/admin/maintenance/7"
+    parsed = routes.parse_public_path("/status/acme/maintenance/5")
+    assert (parsed.slug, parsed.view, parsed.maintenance_id, parsed.incident_id) == ("acme", "maintenance", "5", "")
+    assert parsed.is_reflex_page and routes.guarded_page_slug("/status/acme/maintenance/5") == "acme"
+    assert routes.parse_public_path("/status/acme/maintenance.ics").view == "file"
+    assert routes.admin_maintenance_id("/admin/maintenance/7") == "7"
+    assert routes.admin_maintenance_id("/admin/maintenance") == ""
