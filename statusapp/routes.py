@@ -18,6 +18,7 @@ PUBLIC_INDEX = "/"
 PUBLIC_PAGE = "/status/[slug]"
 PUBLIC_HISTORY = "/status/[slug]/history"
 PUBLIC_INCIDENT = "/status/[slug]/incidents/[incident_id]"
+PUBLIC_MAINTENANCE = "/status/[slug]/maintenance/[maintenance_id]"
 
 ADMIN = "/admin"
 ADMIN_LOGIN = "/admin/login"
@@ -36,6 +37,9 @@ ADMIN_CHANNELS = "/admin/channels"
 
 ADMIN_MONITORS = "/admin/monitors"
 ADMIN_MONITOR = "/admin/monitors/[service_id]"
+
+ADMIN_MAINTENANCE_LIST = "/admin/maintenance"
+ADMIN_MAINTENANCE = "/admin/maintenance/[maintenance_id]"
 
 # Served by statusapp.web (FastAPI), not by Reflex.
 AUTH_LOGIN = "/auth/login"
@@ -112,6 +116,14 @@ def incident_path(slug: Any, incident_id: Any) -> Any:
 
 def admin_incident_path(incident_id: Any) -> Any:
     return ADMIN_INCIDENTS + "/" + _text(incident_id)
+
+
+def maintenance_path(slug: Any, maintenance_id: Any) -> Any:
+    return page_path(slug) + "/maintenance/" + _text(maintenance_id)
+
+
+def admin_maintenance_path(maintenance_id: Any) -> Any:
+    return ADMIN_MAINTENANCE_LIST + "/" + _text(maintenance_id)
 
 
 def _page_base(slug: Any) -> Any:
@@ -200,11 +212,12 @@ def push_path(token: str) -> str:
 @dataclasses.dataclass(frozen=True)
 class PublicPath:
     """A public page path read back: which page (slug, or None for the host's root page),
-    which view of it, and the raw incident id segment when there is one."""
+    which view of it, and the raw incident (or maintenance) id segment when there is one."""
 
     slug: str | None
-    view: str  # "page" | "history" | "incident" | "api" | "file" | "other"
+    view: str  # "page" | "history" | "incident" | "maintenance" | "api" | "file" | "other"
     incident_id: str = ""
+    maintenance_id: str = ""
 
     @property
     def is_reflex_page(self) -> bool:
@@ -219,7 +232,8 @@ def _segments(path: str) -> list[str]:
 
 
 def parse_public_path(path: str) -> PublicPath | None:
-    """`/` -> root page; `/status/<slug>[/history | /incidents/<id>]`; anything else None."""
+    """`/` -> root page; `/status/<slug>[/history | /incidents/<id> | /maintenance/<id>]`;
+    anything else None."""
     parts = _segments(path)
     if not parts:
         return PublicPath(None, "page")
@@ -232,6 +246,8 @@ def parse_public_path(path: str) -> PublicPath | None:
         return PublicPath(slug, "history")
     if len(rest) == 2 and rest[0] == "incidents":
         return PublicPath(slug, "incident", rest[1])
+    if len(rest) == 2 and rest[0] == "maintenance":
+        return PublicPath(slug, "maintenance", maintenance_id=rest[1])
     if rest[0] == API_PREFIX:
         return PublicPath(slug, "api")
     if (len(rest) == 1 and rest[0] in PAGE_FILES) or (len(rest) == 3 and rest[0] == "services" and rest[2] == SERVICE_BADGE):
@@ -284,6 +300,14 @@ def admin_incident_id(path: str) -> str:
     """The raw incident id segment of `/admin/incidents/<id>` ('' otherwise)."""
     parts = _segments(path)
     if len(parts) == 3 and parts[0] == ADMIN_PREFIX and parts[1] == "incidents":
+        return parts[2]
+    return ""
+
+
+def admin_maintenance_id(path: str) -> str:
+    """The raw maintenance id segment of `/admin/maintenance/<id>` ('' otherwise)."""
+    parts = _segments(path)
+    if len(parts) == 3 and parts[0] == ADMIN_PREFIX and parts[1] == "maintenance":
         return parts[2]
     return ""
 

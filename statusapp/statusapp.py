@@ -17,6 +17,8 @@ from statusapp.ui.admin.dashboard import dashboard_page
 from statusapp.ui.admin.incident_detail import IncidentDetailAdmin, detail_page
 from statusapp.ui.admin.incidents import incidents_page
 from statusapp.ui.admin.login import login_page
+from statusapp.ui.admin.maintenance import MaintenanceAdmin, maintenance_page
+from statusapp.ui.admin.maintenance_detail import MaintenanceDetailAdmin, maintenance_detail_page
 from statusapp.ui.admin.monitor_detail import MonitorDetailAdmin, monitor_detail_page
 from statusapp.ui.admin.monitors import MonitorsAdmin, monitors_page
 from statusapp.ui.admin.pages import pages_page
@@ -64,6 +66,10 @@ app.add_page(login_page, route=routes.ADMIN_LOGIN, title="Sign in · statusapp")
 app.add_page(dashboard_page, route=routes.ADMIN, on_load=AdminState.open_console, title="Dashboard · statusapp")
 app.add_page(incidents_page, route=routes.ADMIN_INCIDENTS, on_load=AdminState.open_console, title="Incidents · statusapp")
 app.add_page(detail_page, route=routes.ADMIN_INCIDENT, on_load=IncidentDetailAdmin.open_incident, title="Incident · statusapp")
+app.add_page(maintenance_page, route=routes.ADMIN_MAINTENANCE_LIST, on_load=MaintenanceAdmin.open_maintenance,
+             title="Maintenance · statusapp")
+app.add_page(maintenance_detail_page, route=routes.ADMIN_MAINTENANCE, on_load=MaintenanceDetailAdmin.open_maintenance,
+             title="Maintenance · statusapp")
 app.add_page(services_page, route=routes.ADMIN_SERVICES, on_load=AdminState.open_console, title="Services · statusapp")
 app.add_page(pages_page, route=routes.ADMIN_PAGES, on_load=AdminState.open_console, title="Status pages · statusapp")
 app.add_page(api_keys_page, route=routes.ADMIN_API_KEYS, on_load=ApiKeysAdmin.open_keys, title="API keys · statusapp")

@@ -11,10 +11,20 @@ import dataclasses
 from sqlmodel import Session, select
 
 from statusapp.db import session_scope
-from statusapp.enums import IncidentStatus, ServiceStatus
-from statusapp.models import Incident, IncidentService, Service, ServiceGroup, StatusPage, StatusPageService
+from statusapp.enums import IncidentStatus, MaintenanceStatus, ServiceStatus
+from statusapp.models import (
+    Incident,
+    IncidentService,
+    Maintenance,
+    MaintenanceSeries,
+    MaintenanceService,
+    Service,
+    ServiceGroup,
+    StatusPage,
+    StatusPageService,
+)
 from statusapp.domain.domains import record_name, record_value
-from statusapp.queries.public import IncidentView, incident_views, iso
+from statusapp.queries.public import IncidentView, MaintenanceView, incident_views, iso, maintenance_views
 
 @dataclasses.dataclass
 class AdminService:
@@ -72,14 +82,78 @@ class AdminIncident(IncidentView):
 
 
 @dataclasses.dataclass
+class AdminMaintenance(MaintenanceView):
+    """The public maintenance view plus what the console edits (all updates, newest first)."""
+
+    description: str = ""  # as written (Markdown)
+    service_ids: list[str] = dataclasses.field(default_factory=list)
+    remind_minutes_before: int = 0  # 0: no reminder
+    notify_on_start: bool = True
+    notify_on_complete: bool = True
+    # An occurrence of a series: the series' id, rule and zone ("" / 0 for a one-off window).
+    series_id: int = 0
+    series_rrule: str = ""
+    series_time_zone: str = ""
+    series_cancelled: bool = False
+    detached: bool = False
+    upcoming: bool = False  # scheduled, not started
+    active: bool = False  # in progress or verifying
+    closed: bool = False  # completed or cancelled
+
+
+@dataclasses.dataclass
 class AdminData:
     services: list[AdminService] = dataclasses.field(default_factory=list)
     groups: list[AdminGroup] = dataclasses.field(default_factory=list)
     pages: list[AdminPage] = dataclasses.field(default_factory=list)
     incidents: list[AdminIncident] = dataclasses.field(default_factory=list)
+    maintenances: list[AdminMaintenance] = dataclasses.field(default_factory=list)
 
 
 ADMIN_RESOLVED_LIMIT = 50
+ADMIN_PAST_MAINTENANCE_LIMIT = 50
+
+
+def admin_maintenances(session: Session, organization_id: int) -> list[AdminMaintenance]:
+    """Every open maintenance window of the organization (soonest first), then the latest
+    closed ones (newest first)."""
+    open_rows = list(session.exec(
+        select(Maintenance).where(Maintenance.organization_id == organization_id,
+                                  Maintenance.status.in_(MaintenanceStatus.open_values()))
+        .order_by(Maintenance.scheduled_for, Maintenance.id)
+    ))
+    closed_rows = list(session.exec(
+        select(Maintenance).where(Maintenance.organization_id == organization_id,
+                                  Maintenance.status.not_in(MaintenanceStatus.open_values()))
+        .order_by(Maintenance.scheduled_for.desc(), Maintenance.id.desc()).limit(ADMIN_PAST_MAINTENANCE_LIMIT)
+    ))
+    rows = open_rows + closed_rows
+    if not rows:
+        return []
+    views = maintenance_views(session, rows)
+    sids: dict[int, list[str]] = {m.id: [] for m in rows}
+    for m_id, sid in session.exec(
+        select(MaintenanceService.maintenance_id, MaintenanceService.service_id)
+        .where(MaintenanceService.maintenance_id.in_(list(sids)))
+    ):
+        sids[m_id].append(str(sid))
+    series_ids = {m.series_id for m in rows if m.series_id is not None}
+    series = {x.id: x for x in session.exec(select(MaintenanceSeries).where(MaintenanceSeries.id.in_(series_ids)))} \
+        if series_ids else {}
+    out = []
+    for m, v in zip(rows, views):
+        st = MaintenanceStatus(m.status)
+        ser = series.get(m.series_id)
+        out.append(AdminMaintenance(
+            **vars(v), description=m.description, service_ids=sorted(sids[m.id], key=int),
+            remind_minutes_before=m.remind_minutes_before or 0,
+            notify_on_start=m.notify_on_start, notify_on_complete=m.notify_on_complete,
+            series_id=m.series_id or 0, series_rrule=ser.rrule if ser else "",
+            series_time_zone=ser.time_zone if ser else "", series_cancelled=bool(ser and ser.cancelled_at),
+            detached=m.detached, upcoming=st == MaintenanceStatus.scheduled, active=st.is_active,
+            closed=st.is_closed,
+        ))
+    return out
 
 
 def admin_data(session: Session, organization_id: int) -> AdminData:
@@ -150,7 +224,8 @@ def admin_data(session: Session, organization_id: int) -> AdminData:
                 services=per_service[inc.id],
             )
         )
-    return AdminData(svc_rows, [AdminGroup(g.id, g.name, g.description) for g in groups], pages, incidents)
+    return AdminData(svc_rows, [AdminGroup(g.id, g.name, g.description) for g in groups], pages, incidents,
+                     admin_maintenances(session, organization_id))
 
 
 def load_admin_data(organization_id: int) -> AdminData:

@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 from statusapp.db import session_scope
 from statusapp.domain.status import page_indicator
 from statusapp.domain.validation import parse_id
-from statusapp.enums import IncidentImpact, IncidentStatus, ServiceStatus
+from statusapp.enums import IncidentImpact, IncidentStatus, MaintenanceStatus, ServiceStatus
 from statusapp.markdown import render_markdown
 from statusapp.settings import get_settings
 from statusapp.models import (
@@ -26,6 +26,9 @@ from statusapp.models import (
     Organization,
     IncidentService,
     IncidentUpdate,
+    Maintenance,
+    MaintenanceService,
+    MaintenanceUpdate,
     Monitor,
     Service,
     ServiceGroup,
@@ -96,6 +99,24 @@ class IncidentView:
 
 
 @dataclasses.dataclass
+class MaintenanceView:
+    """A maintenance window as a page shows it (times ISO 8601 UTC; the browser formats them)."""
+
+    id: int = 0
+    title: str = ""
+    description_html: str = ""  # rendered safely (statusapp.markdown)
+    status: str = ""  # a MaintenanceStatus value
+    status_label: str = ""
+    scheduled_for: str = ""
+    scheduled_until: str = ""
+    started_at: str = ""
+    ended_at: str = ""  # completed or cancelled, "" while open
+    affected: str = ""
+    recurring: bool = False
+    updates: list[UpdateView] = dataclasses.field(default_factory=list)  # newest first
+
+
+@dataclasses.dataclass
 class PageView:
     found: bool = False
     id: int = 0
@@ -113,6 +134,9 @@ class PageView:
     groups: list[GroupView] = dataclasses.field(default_factory=list)
     incidents: list[IncidentView] = dataclasses.field(default_factory=list)
     recent: list[IncidentView] = dataclasses.field(default_factory=list)
+    # Maintenance in progress or being verified, and the next scheduled windows (soonest first).
+    maintenance_active: list[MaintenanceView] = dataclasses.field(default_factory=list)
+    maintenance_upcoming: list[MaintenanceView] = dataclasses.field(default_factory=list)
     # The organization's change count this view reflects at least (Organization.change_seq,
     # read before anything else), and when it was read: a view never replaces a newer one.
     version: int = 0
@@ -193,6 +217,71 @@ def page_incidents_query(page: StatusPage):
     )
     no_services = ~exists().where(IncidentService.incident_id == Incident.id)
     return select(Incident).where(Incident.organization_id == page.organization_id, or_(on_page, no_services))
+
+
+def page_maintenance_query(page: StatusPage):
+    """Maintenance shown on a page: windows touching one of its services, and org-wide ones
+    (no affected service), as for incidents."""
+    on_page = exists().where(
+        MaintenanceService.maintenance_id == Maintenance.id,
+        MaintenanceService.service_id == StatusPageService.service_id,
+        StatusPageService.page_id == page.id,
+    )
+    no_services = ~exists().where(MaintenanceService.maintenance_id == Maintenance.id)
+    return select(Maintenance).where(Maintenance.organization_id == page.organization_id, or_(on_page, no_services))
+
+
+def maintenance_views(session: Session, rows: list[Maintenance], *, updates_limit: int | None = None) -> list[MaintenanceView]:
+    """Views of these maintenance windows, in the order given; `updates_limit` keeps each
+    one's newest updates only (a page's list shows the latest, the detail view all)."""
+    if not rows:
+        return []
+    ids = [m.id for m in rows]
+    updates: dict[int, list[MaintenanceUpdate]] = {i: [] for i in ids}
+    for upd in session.exec(
+        select(MaintenanceUpdate).where(MaintenanceUpdate.maintenance_id.in_(ids))
+        .order_by(MaintenanceUpdate.created_at.desc(), MaintenanceUpdate.id.desc())
+    ):
+        if updates_limit is None or len(updates[upd.maintenance_id]) < updates_limit:
+            updates[upd.maintenance_id].append(upd)
+    names: dict[int, list[str]] = {i: [] for i in ids}
+    for m_id, name in session.exec(
+        select(MaintenanceService.maintenance_id, Service.name)
+        .join(Service, Service.id == MaintenanceService.service_id)
+        .where(MaintenanceService.maintenance_id.in_(ids))
+        .order_by(Service.position, Service.id)
+    ):
+        names[m_id].append(name)
+    out = []
+    for m in rows:
+        st = MaintenanceStatus(m.status)
+        out.append(MaintenanceView(
+            id=m.id, title=m.title, description_html=render_markdown(m.description) if m.description else "",
+            status=st.value, status_label=st.label,
+            scheduled_for=iso(m.scheduled_for), scheduled_until=iso(m.scheduled_until), started_at=iso(m.started_at),
+            ended_at=iso(m.completed_at or m.cancelled_at), affected=", ".join(names[m.id]),
+            recurring=m.series_id is not None,
+            updates=[UpdateView(u.id, u.status, MaintenanceStatus(u.status).label, u.message, render_markdown(u.message),
+                                iso(u.created_at)) for u in updates[m.id]],
+        ))
+    return out
+
+
+UPCOMING_MAINTENANCE_LIMIT = 10
+
+
+def page_maintenance(session: Session, page: StatusPage) -> tuple[list[MaintenanceView], list[MaintenanceView]]:
+    """A page's maintenance in progress (or being verified) and its next scheduled windows."""
+    base = page_maintenance_query(page)
+    active = list(session.exec(
+        base.where(Maintenance.status.in_(MaintenanceStatus.active_values()))
+        .order_by(Maintenance.scheduled_for, Maintenance.id)
+    ))
+    upcoming = list(session.exec(
+        base.where(Maintenance.status == MaintenanceStatus.scheduled.value)
+        .order_by(Maintenance.scheduled_for, Maintenance.id).limit(UPCOMING_MAINTENANCE_LIMIT)
+    ))
+    return maintenance_views(session, active, updates_limit=1), maintenance_views(session, upcoming, updates_limit=1)
 
 
 def _service_view(svc: Service) -> ServiceView:
@@ -307,6 +396,7 @@ def page_view(session: Session, page: StatusPage | None, *, version: int = 0) ->
         )
     )
     indicator = page_indicator([s.status for s in services], [i.impact for i in active])
+    maintenance_active, maintenance_upcoming = page_maintenance(session, page)
     return PageView(
         version=version,
         as_of=iso(utcnow()),
@@ -326,6 +416,8 @@ def page_view(session: Session, page: StatusPage | None, *, version: int = 0) ->
         groups=list(views.values()),
         incidents=incident_views(session, active),
         recent=incident_views(session, recent),
+        maintenance_active=maintenance_active,
+        maintenance_upcoming=maintenance_upcoming,
     )
 
 
@@ -333,6 +425,22 @@ def page_view(session: Session, page: StatusPage | None, *, version: int = 0) ->
 class MonthView:
     label: str = ""
     incidents: list[IncidentView] = dataclasses.field(default_factory=list)
+    # Maintenance that took place (began) in the month: in progress, verifying or completed.
+    maintenances: list[MaintenanceView] = dataclasses.field(default_factory=list)
+
+
+# The maintenance a page's history lists: windows that happened (cancelled or future ones did not).
+HISTORY_MAINTENANCE_STATUSES = [MaintenanceStatus.in_progress.value, MaintenanceStatus.verifying.value,
+                                MaintenanceStatus.completed.value]
+
+
+def _page_history_maintenance(page: StatusPage):
+    return page_maintenance_query(page).where(Maintenance.status.in_(HISTORY_MAINTENANCE_STATUSES))
+
+
+def _maintenance_began():
+    """When a window took place: its actual start (early or late), else its scheduled one."""
+    return func.coalesce(Maintenance.started_at, Maintenance.scheduled_for)
 
 
 HISTORY_MONTHS_PER_PAGE = 3
@@ -345,10 +453,16 @@ def _month_start(first: dt.datetime, back: int) -> dt.datetime:
 
 
 def history_page_count(session: Session, page: StatusPage, *, months: int = HISTORY_MONTHS_PER_PAGE) -> int:
-    """How many history pages the page has: back to the month of its oldest incident (at least one)."""
-    oldest = session.exec(page_incidents_query(page).with_only_columns(func.min(Incident.started_at))).one()
-    if oldest is None:
+    """How many history pages the page has: back to the month of its oldest incident or
+    maintenance (at least one)."""
+    firsts = [
+        session.exec(page_incidents_query(page).with_only_columns(func.min(Incident.started_at))).one(),
+        session.exec(_page_history_maintenance(page).with_only_columns(func.min(_maintenance_began()))).one(),
+    ]
+    firsts = [f if f.tzinfo else f.replace(tzinfo=dt.timezone.utc) for f in firsts if f is not None]
+    if not firsts:
         return 1
+    oldest = min(firsts)
     tz = ZoneInfo(page.time_zone or "UTC")
     now_local, oldest_local = utcnow().astimezone(tz), oldest.astimezone(tz)
     back = (now_local.year - oldest_local.year) * 12 + now_local.month - oldest_local.month
@@ -378,7 +492,15 @@ def history_view(
                 .order_by(Incident.started_at.desc(), Incident.id.desc())
             )
         )
-        out.append(MonthView(start.strftime("%B %Y"), incident_views(session, incs)))
+        works = list(
+            session.exec(
+                _page_history_maintenance(page)
+                .where(_maintenance_began() >= s_utc, _maintenance_began() < e_utc)
+                .order_by(_maintenance_began().desc(), Maintenance.id.desc())
+            )
+        )
+        out.append(MonthView(start.strftime("%B %Y"), incident_views(session, incs),
+                             maintenance_views(session, works, updates_limit=0)))
     return out
 
 
@@ -418,6 +540,29 @@ class IncidentPageView:
     slug: str = ""
     time_zone: str = "UTC"
     incident: IncidentView = dataclasses.field(default_factory=IncidentView)
+
+
+@dataclasses.dataclass
+class MaintenancePageView:
+    page_name: str = ""
+    slug: str = ""
+    time_zone: str = "UTC"
+    maintenance: MaintenanceView = dataclasses.field(default_factory=MaintenanceView)
+
+
+def load_maintenance(slug: str, maintenance_id: object) -> MaintenancePageView | None:
+    """One maintenance window as shown on a public page, or None (no such page, not on it, not an id)."""
+    maintenance_id = parse_id(maintenance_id)
+    if maintenance_id is None:
+        return None
+    with session_scope() as session:
+        page = find_page(session, slug)
+        if page is None:
+            return None
+        m = session.exec(page_maintenance_query(page).where(Maintenance.id == maintenance_id)).first()
+        if m is None:
+            return None
+        return MaintenancePageView(page.name, page.slug, page.time_zone or "UTC", maintenance_views(session, [m])[0])
 
 
 def load_incident(slug: str, incident_id: object) -> IncidentPageView | None:

@@ -3,8 +3,11 @@ axe-playwright-python (it bundles axe-core). Public pages also have their landma
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from sqlmodel import select
 
 from tests.e2e.conftest import login
 
@@ -76,7 +79,8 @@ def test_login_and_every_console_page(app_server, browser):
                             ("/admin/pages", "text=New page"), ("/admin/api-keys", "main h1"),
                             ("/admin/account", "main h1"), ("/admin/subscribers", "main h1"),
                             ("/admin/notifications", "main h1"), ("/admin/channels", "main h1"),
-                            ("/admin/mailbox", "main h1"), ("/admin/monitors", "#checker-health")]:
+                            ("/admin/mailbox", "main h1"), ("/admin/monitors", "#checker-health"),
+                            ("/admin/maintenance", "#maintenance-title")]:
             page.goto(app_server.url + path)
             page.wait_for_selector(ready, timeout=TIMEOUT_MS)
             problems[path] = _violations(page, public=False)
@@ -99,3 +103,62 @@ def test_login_and_every_console_page(app_server, browser):
         assert {k: v for k, v in problems.items() if v} == {}
     finally:
         ctx.close()
+
+
+def test_maintenance_pages(app_server, app_db_url, browser):
+    """A public page with an upcoming (recurring) and an in-progress maintenance, the maintenance
+    detail and history pages, and the console's maintenance list and detail pages."""
+    from statusapp.db import session_scope
+    from statusapp.domain import Actor, maintenance
+    from statusapp.models import Maintenance, Service
+
+    actor = Actor(1)
+    with session_scope() as s:
+        api_id = s.exec(select(Service.id).where(Service.name == "API")).first()
+    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    active = maintenance.create_maintenance(
+        actor=actor, title="Axe in-progress window", scheduled_for=now, scheduled_until=now + dt.timedelta(hours=2),
+        services=[api_id], status="in_progress", description="Some **Markdown**.", notify_on_create=False)
+    start = (now + dt.timedelta(days=1)).replace(hour=2, minute=0, second=0)
+    series = maintenance.create_series(
+        actor=actor, title="Axe weekly window", rrule="FREQ=WEEKLY", dtstart_local=start.strftime("%Y-%m-%dT%H:%M"),
+        time_zone="UTC", duration_minutes=60, services=[api_id])
+    with session_scope() as s:
+        occurrence = s.exec(select(Maintenance.id).where(Maintenance.series_id == series.id)
+                            .order_by(Maintenance.scheduled_for)).first()
+    ctx = browser.new_context()
+    page = ctx.new_page()
+    try:
+        problems = {}
+        for scheme, width in (("light", 1280), ("dark", 390)):
+            page.emulate_media(color_scheme=scheme)
+            page.set_viewport_size({"width": width, "height": 900})
+            page.goto(app_server.url + "/status/demo")
+            page.wait_for_selector(".maintenance-banner", timeout=TIMEOUT_MS)
+            page.wait_for_selector("#upcoming-maintenance", timeout=TIMEOUT_MS)
+            problems[f"/status/demo {scheme}"] = _violations(page, public=True)
+            page.goto(app_server.url + f"/status/demo/maintenance/{active.id}")
+            page.wait_for_selector("#maintenance-description", timeout=TIMEOUT_MS)
+            problems[f"/status/demo/maintenance/<id> {scheme}"] = _violations(page, public=True)
+        page.goto(app_server.url + "/status/demo/history")
+        page.wait_for_selector(".maintenance", timeout=TIMEOUT_MS)
+        problems["/status/demo/history"] = _violations(page, public=True)
+
+        login(page, app_server.url)
+        page.wait_for_selector("text=Open incidents", timeout=TIMEOUT_MS)
+        page.goto(app_server.url + "/admin/maintenance")
+        page.wait_for_selector(".calendar-item", timeout=TIMEOUT_MS)
+        problems["/admin/maintenance"] = _violations(page, public=False)
+        for ident, ready in ((active.id, "#maintenance-extend"), (occurrence, "#maintenance-start-now")):
+            page.goto(app_server.url + f"/admin/maintenance/{ident}")
+            page.wait_for_selector(ready, timeout=TIMEOUT_MS)
+            problems[f"/admin/maintenance/{ident}"] = _violations(page, public=False)
+        page.get_by_text("Edit the series").click()
+        page.wait_for_selector("#maintenance-save-series", timeout=TIMEOUT_MS)
+        problems["/admin/maintenance/<occurrence> (series)"] = _violations(page, public=False)
+        print({k: v for k, v in problems.items() if v})
+        assert {k: v for k, v in problems.items() if v} == {}
+    finally:
+        ctx.close()
+        maintenance.complete_maintenance(actor=actor, maintenance_id=active.id)
+        maintenance.cancel_series(actor=actor, series_id=series.id)

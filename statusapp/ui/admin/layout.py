@@ -49,6 +49,7 @@ def console(title: str, *children: rx.Component) -> rx.Component:
                     rx.text("statusapp", size="5", weight="bold"),
                     nav_link("Dashboard", routes.ADMIN),
                     nav_link("Incidents", routes.ADMIN_INCIDENTS),
+                    nav_link("Maintenance", routes.ADMIN_MAINTENANCE_LIST),
                     nav_link("Services", routes.ADMIN_SERVICES),
                     nav_link("Monitors", routes.ADMIN_MONITORS),
                     nav_link("Status pages", routes.ADMIN_PAGES),

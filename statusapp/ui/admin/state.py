@@ -18,7 +18,7 @@ from statusapp import access, routes
 from statusapp.db import is_outage
 from statusapp.domain import Actor, DomainError, ValidationError
 from statusapp.live import admin_room, hub
-from statusapp.queries.admin import AdminGroup, AdminIncident, AdminPage, AdminService, load_admin_data
+from statusapp.queries.admin import AdminGroup, AdminIncident, AdminMaintenance, AdminPage, AdminService, load_admin_data
 
 DATABASE_UNAVAILABLE = "Database unavailable: not saved. Try again."
 
@@ -45,6 +45,7 @@ class AdminState(rx.State):
     groups: list[AdminGroup] = []
     pages: list[AdminPage] = []
     incidents: list[AdminIncident] = []
+    maintenances: list[AdminMaintenance] = []
     # Field -> message of the last failed form, shown next to each field.
     errors: dict[str, str] = {}
     notice: str = ""
@@ -70,6 +71,7 @@ class AdminState(rx.State):
             # Signed out or expired: drop what this tab was shown.
             self.signed_in, self.user_email = False, ""
             self.services, self.groups, self.pages, self.incidents = [], [], [], []
+            self.maintenances = []
             return None
         self.user_email = user.email
         self.signed_in = True
@@ -124,6 +126,7 @@ class AdminState(rx.State):
     async def _reload(self, actor: Actor) -> None:
         data = await asyncio.to_thread(load_admin_data, actor.organization_id)
         self.services, self.groups, self.pages, self.incidents = data.services, data.groups, data.pages, data.incidents
+        self.maintenances = data.maintenances
 
     def _to_sign_in(self):
         """To the sign-in page, which brings the admin back to this console page afterwards."""

@@ -146,3 +146,41 @@ def incident_card(inc, slug, tz, *, show_updates: bool = True, level: str = "h3"
         border_left="4px solid " + inc.impact_color,
         class_name="incident",
     )
+
+
+def maintenance_window(m, tz) -> rx.Component:
+    """"Scheduled for Nov 30, 2026 02:00 CET – Nov 30, 2026 03:00 CET": in the visitor's zone, named."""
+    return rx.text(
+        "Scheduled for ",
+        rx.el.time(time_text(m.scheduled_for, tz), date_time=m.scheduled_for),
+        " – ",
+        rx.el.time(time_text(m.scheduled_until, tz), date_time=m.scheduled_until),
+        size="2",
+        class_name="maintenance-window",
+    )
+
+
+def maintenance_card(m, slug, tz, *, show_updates: bool = True, level: str = "h3") -> rx.Component:
+    return card(
+        rx.vstack(
+            rx.hstack(
+                rx.link(rx.heading(m.title, size="4", as_=level), href=routes.maintenance_path(slug, m.id)),
+                rx.badge("Maintenance", color_scheme="blue", variant="soft"),
+                rx.badge(m.status_label, variant="outline", class_name="maintenance-status"),
+                wrap="wrap",
+                align="center",
+                spacing="2",
+            ),
+            maintenance_window(m, tz),
+            rx.cond(m.affected != "", rx.text("Affected: ", m.affected, size="1", color_scheme="gray")),
+            rx.cond(
+                show_updates,
+                rx.vstack(rx.foreach(m.updates, lambda u: update_entry(u, tz)), spacing="1", width="100%"),
+            ),
+            spacing="2",
+            width="100%",
+        ),
+        border_left="4px solid #1d4ed8",
+        class_name="maintenance",
+        data_status=m.status,
+    )

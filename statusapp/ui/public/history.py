@@ -8,7 +8,7 @@ import reflex as rx
 
 from statusapp import routes
 from statusapp.queries.public import MonthView, load_history
-from statusapp.ui.public.common import back_to_page, incident_card, main_content, not_found, shell
+from statusapp.ui.public.common import back_to_page, incident_card, main_content, maintenance_card, not_found, shell
 
 
 class HistoryState(rx.State):
@@ -44,6 +44,10 @@ def month_block(month) -> rx.Component:
                 lambda inc: incident_card(inc, HistoryState.slug, HistoryState.time_zone, show_updates=False),
             ),
             rx.text("No incidents reported.", color_scheme="gray", size="2"),
+        ),
+        rx.foreach(
+            month.maintenances,
+            lambda m: maintenance_card(m, HistoryState.slug, HistoryState.time_zone, show_updates=False),
         ),
         width="100%",
         spacing="2",

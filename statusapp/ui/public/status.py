@@ -13,10 +13,11 @@ from statusapp.live import ViewTarget, hub
 from statusapp.queries.public import PageView
 from statusapp.queries.uptime import PageHistory
 from statusapp.ui.components import card, status_badge
-from statusapp.ui.format import BROWSER_ZONE
+from statusapp.ui.format import BROWSER_ZONE, time_text
 from statusapp.ui.public.common import (
     VISUALLY_HIDDEN,
     incident_card,
+    maintenance_card,
     main_content,
     not_found,
     page_title_bar,
@@ -211,6 +212,53 @@ def incident_list(title: str, incidents, view, section_id: str) -> rx.Component:
     )
 
 
+def maintenance_banner(view) -> rx.Component:
+    """One line per window in progress: "Maintenance in progress: <title>" (words, not only colour)."""
+    return rx.cond(
+        view.maintenance_active.length() > 0,
+        rx.vstack(
+            rx.foreach(view.maintenance_active, lambda m: rx.box(
+                rx.text(
+                    rx.cond(m.status == "verifying", "Maintenance being verified: ", "Maintenance in progress: "),
+                    rx.link(m.title, href=routes.maintenance_path(view.slug, m.id), color="inherit",
+                            underline="always"),
+                    size="3", weight="bold",
+                ),
+                rx.text("Until ", rx.el.time(time_text(m.scheduled_until, view.time_zone), date_time=m.scheduled_until),
+                        rx.cond(m.affected != "", rx.fragment(" · Affected: ", m.affected)), size="2"),
+                padding="0.75em 1.25em",
+                border_radius="var(--radius-3)",
+                border="2px solid #1d4ed8",
+                background_color="var(--blue-3)",
+                color="var(--gray-12)",
+                width="100%",
+                class_name="maintenance-banner",
+            )),
+            width="100%",
+            spacing="2",
+            id="maintenance-in-progress",
+            role="status",
+            aria_live="polite",
+        ),
+    )
+
+
+def upcoming_maintenance(view) -> rx.Component:
+    return rx.cond(
+        view.maintenance_upcoming.length() > 0,
+        rx.el.section(
+            rx.vstack(
+                rx.heading("Upcoming maintenance", size="5", as_="h2"),
+                rx.foreach(view.maintenance_upcoming, lambda m: maintenance_card(m, view.slug, view.time_zone)),
+                width="100%",
+            ),
+            id="upcoming-maintenance",
+            aria_label="Upcoming maintenance",
+            style={"width": "100%"},
+        ),
+    )
+
+
 def page_body(view) -> rx.Component:
     return rx.fragment(
         # React hoists these into <head>: the tab shows the page's name, status and icon.
@@ -222,6 +270,7 @@ def page_body(view) -> rx.Component:
             rx.cond(view.description != "", rx.text(view.description, color_scheme="gray")),
             rx.cond(PublicPageState.live_paused, paused_note(view.as_of, view.time_zone)),
             banner(view),
+            maintenance_banner(view),
             incident_list("Active incidents", view.incidents, view, "active-incidents"),
             rx.el.section(
                 rx.heading("Services", size="5", as_="h2", class_name="visually-hidden", style=VISUALLY_HIDDEN),
@@ -230,6 +279,7 @@ def page_body(view) -> rx.Component:
                 aria_label="Services",
                 style={"width": "100%"},
             ),
+            upcoming_maintenance(view),
             incident_list("Resolved in the last 7 days", view.recent, view, "recent-incidents"),
             subscribe_box(view),
         ),
