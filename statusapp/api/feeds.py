@@ -64,8 +64,7 @@ class _Page:
         return self.origin + routes.feed_path(self.data.slug, kind)
 
     def maintenance_url(self, m: MaintenanceData) -> str:
-        """The page, which shows the maintenance (it has no page of its own): unique per maintenance."""
-        return f"{self.url}#maintenance-{m.id}"
+        return self.origin + routes.maintenance_path(self.data.slug, m.id)
 
 
 def incident_html(inc: IncidentData) -> str:
@@ -215,7 +214,7 @@ def _vevent(m: MaintenanceData, page: _Page, uid_host: str) -> list[str]:
         f"DTEND:{_ics_time(end if end > m.scheduled_for else m.scheduled_until)}",
         f"SUMMARY:{_ics_text(('Cancelled: ' if cancelled else '') + m.name)}",
         f"DESCRIPTION:{_ics_text(maintenance_description(m))}",
-        f"URL:{_ics_uri(page.url)}",
+        f"URL:{_ics_uri(page.maintenance_url(m))}",
         f"STATUS:{'CANCELLED' if cancelled else 'CONFIRMED'}",
         "TRANSP:OPAQUE",
         "END:VEVENT",

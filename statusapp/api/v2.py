@@ -169,7 +169,7 @@ class Documents:
     def maintenance(self, m: MaintenanceData) -> dict[str, Any]:
         """Statuspage's scheduled incident: `monitoring_at` is when verifying began,
         `resolved_at` when it completed, `started_at` when it started (its creation while
-        still scheduled, as Statuspage); the shortlink is the page, which shows it."""
+        still scheduled, as Statuspage); the shortlink is its page on the status page."""
         maintenance_id = str(m.id)
         return {
             "id": maintenance_id,
@@ -180,7 +180,7 @@ class Documents:
             "monitoring_at": self.ts(m.verifying_at),
             "resolved_at": self.ts(m.completed_at),
             "impact": "maintenance",
-            "shortlink": self.url,
+            "shortlink": self.origin + routes.maintenance_path(self.data.slug, m.id),
             "started_at": self.ts(m.started_at or m.created_at),
             "page_id": self.page_id,
             "incident_updates": self._updates(maintenance_id, m.updates),

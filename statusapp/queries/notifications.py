@@ -22,7 +22,7 @@ from statusapp.domain import tokens
 from statusapp.domain.errors import ValidationError
 from statusapp.domain.events import EventKind, StatusChange
 from statusapp.domain.status import page_indicator
-from statusapp.enums import DeliveryStatus, IncidentStatus, SubscriberKind, SubscriberStatus
+from statusapp.enums import DeliveryStatus, IncidentStatus, MaintenanceStatus, SubscriberKind, SubscriberStatus
 from statusapp.models import (
     Delivery,
     DevMail,
@@ -40,7 +40,7 @@ from statusapp.models import (
     Subscriber,
     SubscriberService,
 )
-from statusapp.queries.public import iso, page_incidents_query, page_services
+from statusapp.queries.public import iso, page_incidents_query, page_maintenance_query, page_services
 from statusapp.settings import get_settings
 
 HISTORY_IN_NOTICE = 10
@@ -68,7 +68,10 @@ def page_data(session: Session, page: StatusPage) -> dict[str, Any]:
     """The notice's `page` (PageInfo), with the page's overall status now."""
     services = page_services(session, page)
     active = session.exec(page_incidents_query(page).where(Incident.status.in_(IncidentStatus.active_values()))).all()
-    indicator = page_indicator([s.status for s in services], [i.impact for i in active])
+    in_maintenance = session.exec(page_maintenance_query(page).where(
+        Maintenance.status.in_(MaintenanceStatus.active_values())).limit(1)).first() is not None
+    indicator = page_indicator([s.status for s in services], [i.impact for i in active],
+                               maintenance_active=in_maintenance)
     return {"id": str(page.id), "name": page.name, "url": absolute(routes.page_path(page.slug)),
             "time_zone": page.time_zone or "UTC", "brand_color": page.brand_color or None,
             "logo_url": page.logo_url or None, "indicator": indicator.value}
@@ -186,8 +189,7 @@ def maintenance_notices(event_id: int, organization_id: int, notice_kind: str, m
                 "occurred_at": occurred_at.isoformat(),
                 "incident": {
                     "id": str(m.id), "title": m.title, "impact": "maintenance", "status": m.status,
-                    # The page itself: it shows upcoming and current maintenance.
-                    "url": absolute(routes.page_path(page.slug)),
+                    "url": absolute(routes.maintenance_path(page.slug, m.id)),
                     "created_at": m.created_at.isoformat(), "updated_at": m.updated_at.isoformat(),
                     "started_at": m.started_at.isoformat() if m.started_at else None,
                     "monitoring_at": m.verifying_at.isoformat() if m.verifying_at else None,

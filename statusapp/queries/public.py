@@ -395,8 +395,9 @@ def page_view(session: Session, page: StatusPage | None, *, version: int = 0) ->
             ).order_by(Incident.resolved_at.desc(), Incident.id.desc())
         )
     )
-    indicator = page_indicator([s.status for s in services], [i.impact for i in active])
     maintenance_active, maintenance_upcoming = page_maintenance(session, page)
+    indicator = page_indicator([s.status for s in services], [i.impact for i in active],
+                               maintenance_active=bool(maintenance_active))
     return PageView(
         version=version,
         as_of=iso(utcnow()),

@@ -104,7 +104,7 @@ def test_documents_list_scheduled_in_progress_and_completed_maintenance(client, 
     assert docs["incident_updates"][0]["incident_id"] == docs["id"]
     assert docs["scheduled_for"][-6:] in ("-05:00", "-04:00")  # in the page's zone (New York)
     assert dt.datetime.fromisoformat(docs["scheduled_for"]) == upcoming.scheduled_for
-    assert docs["shortlink"].endswith("/status/acme")
+    assert docs["shortlink"].endswith(f"/status/acme/maintenance/{upcoming.id}")
     assert by_name["Org-wide"]["components"] == []
 
     web = by_name["Web patch"]
@@ -209,7 +209,7 @@ def test_calendar_has_one_event_per_maintenance_escaped_folded_and_stable(client
     assert event["DTSTART"].dt == m.scheduled_for and event["DTEND"].dt == m.scheduled_until
     assert event["DTSTART"].dt.utcoffset() == dt.timedelta(0)
     assert str(event["STATUS"]) == "CONFIRMED"
-    assert str(event["URL"]).endswith("/status/acme")
+    assert str(event["URL"]).endswith(f"/status/acme/maintenance/{m.id}")
     description = str(event["DESCRIPTION"])
     assert "Status: Scheduled" in description and "Affected: API, Docs" in description
     assert "Line one;\nline two, \\ three" in description
@@ -482,7 +482,7 @@ def test_history_feeds_list_maintenances_with_their_updates_escaped(client, acme
         assert feed.version == version
         assert [e.title for e in feed.entries] == [NASTY, "API down", "Docs slow"]  # newest first
         entry = feed.entries[0]
-        assert entry.link.endswith(f"/status/acme#maintenance-{m.id}")
+        assert entry.link.endswith(f"/status/acme/maintenance/{m.id}")
         html = entry.content[0].value if version == "atom10" else entry.description
         assert "&lt;script&gt;" in html and "<script>" not in html and "&lt;b&gt;pause" in html
         assert "Affected: Docs" in html and "Scheduled maintenance" in html

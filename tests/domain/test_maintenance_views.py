@@ -73,6 +73,21 @@ def test_page_view_lists_upcoming_then_in_progress_then_nothing(org):
     assert {s.status for g in view.groups for s in g.services} == {OP}
 
 
+def test_page_says_under_maintenance_while_an_org_wide_window_runs(org):
+    """A window with no services marks no service, so the page's overall status must say it."""
+    _setup(org)
+    m = _schedule(org, [], title="Org-wide")
+    with clock.at(T0):
+        assert view_of("acme").indicator == "none"
+    with clock.at(T0 + 2 * H):
+        maintenance.start_maintenance(actor=org, maintenance_id=m.id)
+        view = view_of("acme")
+    assert (view.indicator, view.status_text) == ("maintenance", "Service Under Maintenance")
+    with clock.at(T0 + 2 * H + dt.timedelta(minutes=30)):
+        maintenance.complete_maintenance(actor=org, maintenance_id=m.id)
+        assert view_of("acme").indicator == "none"
+
+
 def test_history_lists_maintenance_that_took_place_in_its_month(org):
     api, _, _ = _setup(org)
     done = _schedule(org, [api.id], title="Done")
