@@ -71,8 +71,13 @@ def test_a_leader_whose_database_connection_dies_stops_and_another_takes_over(db
         tasks = [asyncio.create_task(a.run()), asyncio.create_task(b.run())]
         await _wait_for(lambda: a.is_leader or b.is_leader)
         leader, standby = (a, b) if a.is_leader else (b, a)
-        pid = leader._lock._conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+        # The holder's backend, found from pg_locks (not on the lock's own connection, which the
+        # leader's check may be using at this moment from its thread).
+        key = app_db._lock_key(lock_name) & 0xFFFFFFFFFFFFFFFF
         with app_db.get_engine().connect() as conn:  # the server drops the leader's connection
+            pid = conn.execute(text(
+                "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1 "
+                "AND classid = :hi AND objid = :lo"), {"hi": key >> 32, "lo": key & 0xFFFFFFFF}).scalar_one()
             conn.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid})
         await _wait_for(lambda: standby.is_leader, timeout=15)
         await _wait_for(lambda: not leader.is_leader, timeout=5)

@@ -46,10 +46,19 @@ def fast_monitors(monkeypatch):
     monkeypatch.setattr(checker_module, "load_active_monitors", load)
 
 
-async def run_checker(seconds: float, **kwargs) -> Checker:
+async def run_checker(seconds: float, until=None, at_least: float = 0.0, **kwargs) -> Checker:
+    """Run a checker for `seconds`, or, given `until` (a check of the database), until it holds
+    after at least `at_least` s (at most `seconds`): a loaded machine makes the run longer, not
+    the test fail."""
     checker = Checker(reload_seconds=0.2, batch_seconds=0.1, heartbeat_seconds=0.5, **kwargs)
     task = asyncio.create_task(checker.run())
-    await asyncio.sleep(seconds)
+    if until is None:
+        await asyncio.sleep(seconds)
+    else:
+        await asyncio.sleep(at_least)
+        deadline = asyncio.get_running_loop().time() + seconds
+        while asyncio.get_running_loop().time() < deadline and not await asyncio.to_thread(until):
+            await asyncio.sleep(0.2)
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
     return checker
@@ -114,14 +123,19 @@ def test_every_kind_of_target_becomes_a_status_by_itself(db, org, monkeypatch, t
                 "tls": add(org, "tls", url=f"https://localhost:{tls.port}/"),
                 "tcp": add(org, "tcp", kind="tcp", host="127.0.0.1", port=up.port),
             }
-            checker = await run_checker(5.5)
+            # At least 5.5 s (the flapping target must have flipped many times), then until settled.
+            checker = await run_checker(20, until=lambda: settled(m), at_least=5.5)
             return m, checker
 
-    m, checker = run(scenario(), timeout=60)
     expected = {
         "up": OP, "down": MAJOR, "flapping": OP, "slow": DEG, "keyword": MAJOR, "endless": MAJOR,
         "reset": MAJOR, "hangs": MAJOR, "tls": MAJOR, "tcp": OP,
     }
+
+    def settled(m) -> bool:
+        return {k: status_of(mon.service_id) for k, mon in m.items()} == expected
+
+    m, checker = run(scenario(), timeout=90)
     assert {k: status_of(mon.service_id) for k, mon in m.items()} == expected
     reasons = {k: load(Monitor, mon.id).last_reason for k, mon in m.items()}
     assert reasons["up"] == "HTTP 200"
@@ -206,7 +220,11 @@ def test_private_targets_follow_the_setting(db, org, monkeypatch, public_only):
     async def scenario():
         async with serve(http_handler(lambda head: response(200, b"ok"))) as target:
             mon = add(org, "internal", url=f"http://127.0.0.1:{target.port}/", failures_to_confirm=1)
-            await run_checker(1.5, allow_private=not public_only)
+            def decided() -> bool:
+                last = load(Monitor, mon.id).last_reason
+                return bool(last) and (not public_only or status_of(mon.service_id) == MAJOR)
+
+            await run_checker(15, until=decided, allow_private=not public_only)
             return mon
 
     mon = run(scenario(), timeout=30)
