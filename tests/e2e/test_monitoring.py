@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from playwright.sync_api import expect
 from sqlmodel import select
 
 from statusapp.db import session_scope
@@ -87,8 +88,9 @@ def test_a_target_going_down_shows_on_an_open_public_page_with_no_admin_action(a
         visitor.goto(app_server.url + "/status/demo")
         row = visitor.locator(".service", has_text=name)
         row.wait_for(timeout=TIMEOUT_MS)
-        # The bars are there: 89 finished days and today, with the percentage in words.
-        assert row.locator(".uptime-bar").count() == 90
+        # The bars are there: 89 finished days (they arrive after the page, once per visitor) and
+        # today, with the percentage in words.
+        expect(row.locator(".uptime-bar")).to_have_count(90, timeout=TIMEOUT_MS)
         assert "uptime" in row.locator(".uptime-percent").inner_text()
         # By keyboard: the strip is one tab stop (today) and the arrow keys move between days.
         row.locator(".uptime-bar").last.focus()
