@@ -29,7 +29,7 @@ from statusapp.ui.admin.notifications import NotificationsAdmin, notifications_p
 from statusapp.ui.admin.subscribers import SubscribersAdmin, subscribers_page
 from statusapp.ui.admin.state import AdminState
 from statusapp.ui.admin.api_keys import ApiKeysAdmin, api_keys_page
-from statusapp.ui.public import EMBED_TARGET, PAGE_TARGET, STORAGE_FALLBACK_JS, add_public_pages, storage_fallback
+from statusapp.ui.public import EMBED_TARGET, HISTORY_TARGET, PAGE_TARGET, STORAGE_FALLBACK_JS, add_public_pages, storage_fallback
 from statusapp.web import allow_inline_script, api, restrict_socket_origins
 from statusapp.web_subscriptions import router as subscription_routes
 
@@ -59,7 +59,7 @@ app.register_lifespan_task(migrate_on_start)
 app.register_lifespan_task(hub.lifespan, app=app)
 app.register_lifespan_task(jobs_lifespan)
 install_api(api)
-hub.configure(targets=[PAGE_TARGET, EMBED_TARGET], admin_event=AdminState.get_full_name() + ".refresh")
+hub.configure(targets=[HISTORY_TARGET, PAGE_TARGET, EMBED_TARGET], admin_event=AdminState.get_full_name() + ".refresh")
 
 add_public_pages(app)
 app.add_page(login_page, route=routes.ADMIN_LOGIN, title="Sign in · statusapp")

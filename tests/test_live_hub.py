@@ -368,3 +368,57 @@ def test_a_monitor_verdict_reaches_open_pages_with_todays_bar_only(db, org):
     assert "is not responding" in view["incidents"][0]["title"]
     size = len(json.dumps(pushes[-1][1]))
     assert size < 20_000, f"a push of {size} bytes for 6 services: more than today's bars"
+
+
+def test_a_target_pushes_only_when_its_projection_changed(db, org):
+    """The finished-day bars ride along only when they change (a service added to the page),
+    never with a plain status change: one target, its own projection, UNCHANGED sends nothing."""
+    from statusapp.domain import pages, services
+    from statusapp.live import UNCHANGED
+    from statusapp.live.protocol import field_key
+
+    page_id = _demo(org)
+    ns = RecordingNamespace()
+    hub = LiveHub()
+    last: dict[int, int] = {}
+
+    def service_count(view):
+        n = sum(len(g["services"]) for g in view["groups"])
+        if last.get(view["id"]) == n:
+            return UNCHANGED
+        last[view["id"]] = n
+        return n
+
+    counts = ViewTarget(state_name=PAGE_STATE, var_name="service_count", project=service_count)
+    hub.configure(targets=[counts, TARGET], admin_event="state.admin_state.refresh")
+    hub.rooms.namespace = ns
+
+    def pushed(var):
+        key = field_key(var)
+        return [e[1]["delta"][PAGE_STATE][key] for e in ns.emits
+                if e[2] == page_room(page_id) and key in e[1].get("delta", {}).get(PAGE_STATE, {})]
+
+    async def scenario():
+        await hub.apply([build_org_update(org.organization_id)])
+        before = pushed("service_count")
+        assert len(before) == 1 and len(pushed("view")) == 1
+        incidents.create_incident(actor=org, title="Down", impact="critical", message="m", services={})
+        await hub.apply([build_org_update(org.organization_id)])
+        assert len(pushed("view")) == 2 and pushed("service_count") == before  # nothing new to send
+        svc = services.create_service(actor=org, name="New one", slug="new-one")
+        pages.update_page(actor=org, page_id=page_id, service_ids=[*_page_service_ids(page_id), svc.id])
+        await hub.apply([build_org_update(org.organization_id)])
+        assert pushed("service_count") == [before[0], before[0] + 1]
+
+    run(scenario())
+
+
+def _page_service_ids(page_id: int) -> list[int]:
+    from sqlmodel import select
+
+    from statusapp.db import session_scope
+    from statusapp.models import StatusPageService
+
+    with session_scope() as s:
+        return [r.service_id for r in s.exec(select(StatusPageService).where(StatusPageService.page_id == page_id)
+                                             .order_by(StatusPageService.position))]

@@ -59,6 +59,9 @@ def _same(view: View) -> Any:
     return view
 
 
+UNCHANGED = object()  # a projection's answer when its part did not change: nothing is sent
+
+
 @dataclasses.dataclass(frozen=True)
 class ViewTarget:
     """One place a page view is pushed to: the Reflex state var that holds it in the browser,
@@ -73,8 +76,12 @@ class ViewTarget:
     def room(self, page_id: int) -> str:
         return f"{self.room_prefix}{page_id}"
 
-    def message(self, view: View) -> dict:
-        return protocol.delta_update(self.state_name, self.var_name, self.project(view))
+    def message(self, view: View) -> dict | None:
+        """The delta for this view, or None when the projection says nothing changed for it."""
+        data = self.project(view)
+        if data is UNCHANGED:
+            return None
+        return protocol.delta_update(self.state_name, self.var_name, data)
 
 
 def view_data(view: PageView) -> View:
@@ -215,8 +222,11 @@ class LiveHub:
         if not self.cache.store(page_id, view, organization_id) or first_load:
             return  # an older view, nothing visible changed, or nobody has seen the page yet
         for target in self.targets:
+            message = target.message(view)
+            if message is None:
+                continue
             room = target.room(page_id)
-            await self.rooms.emit(target.message(view), room=room)
+            await self.rooms.emit(message, room=room)
             self.rooms.repair_recent_joiners(room, lambda t=target: self._current_message(t, page_id))
 
     async def set_database_reachable(self, reachable: bool) -> None:

@@ -83,14 +83,18 @@ def monitored_service_on_demo(url: str) -> Iterator[tuple[int, str]]:
 
 
 def test_a_target_going_down_shows_on_an_open_public_page_with_no_admin_action(app_server, app_db_url, browser):
+    # The visitor is on the page (its finished-day bars loaded) before the service is added.
+    visitor = browser.new_context().new_page()
+    visitor.goto(app_server.url + "/status/demo")
+    visitor.wait_for_selector(".uptime-bar", timeout=TIMEOUT_MS)
+    visitor.evaluate("window.__not_reloaded = true")
     with Target() as target, monitored_service_on_demo(target.url) as (service_id, name):
-        visitor = browser.new_context().new_page()
-        visitor.goto(app_server.url + "/status/demo")
         row = visitor.locator(".service", has_text=name)
         row.wait_for(timeout=TIMEOUT_MS)
-        # The bars are there: 89 finished days (they arrive after the page, once per visitor) and
-        # today, with the percentage in words.
+        # The new service arrives live with all its bars: 89 finished days (pushed because the
+        # page's finished days changed) and today, with the percentage in words.
         expect(row.locator(".uptime-bar")).to_have_count(90, timeout=TIMEOUT_MS)
+        assert visitor.evaluate("window.__not_reloaded") is True
         assert "uptime" in row.locator(".uptime-percent").inner_text()
         # By keyboard: the strip is one tab stop (today) and the arrow keys move between days.
         row.locator(".uptime-bar").last.focus()

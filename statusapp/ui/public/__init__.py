@@ -9,9 +9,9 @@ from statusapp.ui.public.embed import STORAGE_FALLBACK_JS, EMBED_TARGET, EmbedSt
 from statusapp.ui.public.history import HistoryState, history_page
 from statusapp.ui.public.incident import IncidentPageState, incident_page
 from statusapp.ui.public.maintenance import MaintenancePageState, maintenance_page
-from statusapp.ui.public.status import PAGE_TARGET, PublicPageState, status_page
+from statusapp.ui.public.status import HISTORY_TARGET, PAGE_TARGET, PublicPageState, status_page
 
-__all__ = ["EMBED_TARGET", "PAGE_TARGET", "STORAGE_FALLBACK_JS", "PublicPageState", "add_public_pages", "storage_fallback"]
+__all__ = ["EMBED_TARGET", "HISTORY_TARGET", "PAGE_TARGET", "STORAGE_FALLBACK_JS", "PublicPageState", "add_public_pages", "storage_fallback"]
 
 
 def add_public_pages(app: rx.App) -> None:

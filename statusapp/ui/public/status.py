@@ -25,7 +25,15 @@ from statusapp.ui.public.common import (
     shell,
 )
 from statusapp.ui.public.subscribe import subscribe_box
-from statusapp.ui.public.uptime import bars_assets, chart_toggle, ensure_bars, history_of, response_chart, uptime_strip
+from statusapp.ui.public.uptime import (
+    bars_assets,
+    chart_toggle,
+    ensure_bars,
+    history_of,
+    history_projection,
+    response_chart,
+    uptime_strip,
+)
 
 
 _PAGE_VIEW = TypeAdapter(PageView)
@@ -71,8 +79,8 @@ class PublicPageState(rx.State):
 
     @rx.var(cache=False)
     def history(self) -> PageHistory:
-        """The 89 finished days of each service's bars: sent on load (and only when they
-        change), never pushed; shared by every visitor of the page in this process."""
+        """The 89 finished days of each service's bars: sent on load, and pushed (HISTORY_TARGET)
+        only when they change; shared by every visitor of the page in this process."""
         return history_of(self._page_id)
 
     def _where(self) -> tuple[str | None, str | None]:
@@ -125,6 +133,8 @@ class PublicPageState(rx.State):
 
 # Where the live push puts a page's view: this state's `view`, for the sockets in `page-<id>`.
 PAGE_TARGET = ViewTarget(state_name=PublicPageState.get_full_name(), var_name="view", paused_var="live_paused")
+# The finished days go with a rebuild only when they changed (history_projection).
+HISTORY_TARGET = ViewTarget(state_name=PublicPageState.get_full_name(), var_name="history", project=history_projection)
 
 
 def page_header(view) -> rx.Component:

@@ -22,7 +22,7 @@ import reflex as rx
 
 from statusapp import routes
 from statusapp.db import is_outage
-from statusapp.live import hub
+from statusapp.live import UNCHANGED, hub
 from statusapp.queries.monitoring import CHART_RANGES, load_public_chart
 from statusapp.queries.public import load_page_bars
 from statusapp.queries.uptime import LEVEL_CODES, PageHistory, cached_finished_bars
@@ -82,12 +82,34 @@ async def ensure_bars(page_id: int) -> None:
 _loading: dict[int, asyncio.Future] = {}
 
 
+_history_sent: dict[int, PageHistory] = {}
+
+
+def history_projection(view: dict) -> Any:
+    """What the page's `history` target pushes with a rebuilt view: the finished days, only when
+    they differ from what this process last pushed or served for the page (a service added to
+    the page, a new day); a plain status change sends nothing here."""
+    page_id = view.get("id")
+    bars = cached_finished_bars(page_id)
+    if bars is None:
+        return UNCHANGED
+    compact = bars.compact()
+    if _history_sent.get(page_id) == compact:
+        return UNCHANGED
+    _history_sent[page_id] = compact
+    return dataclasses.asdict(compact)
+
+
 def history_of(page_id: int | None) -> PageHistory:
     """The page's finished days, compact, from this process's cache (no I/O). A PageHistory
     object, not its dict: Reflex logs (and renders) the whole value as an error when a computed
     var returns anything but its declared type, which costs more than serializing it."""
     bars = cached_finished_bars(page_id)
-    return bars.compact() if bars is not None else PageHistory()
+    if bars is None:
+        return PageHistory()
+    compact = bars.compact()
+    _history_sent.setdefault(page_id, compact)  # what visitors now have: pushed again only if it changes
+    return compact
 
 
 def finished_bar(level, index, strip, dates) -> rx.Component:
