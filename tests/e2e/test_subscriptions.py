@@ -9,6 +9,7 @@ import uuid
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 from sqlmodel import select
 
 from statusapp.db import session_scope
@@ -44,8 +45,8 @@ def _open_in_mailbox(admin, base: str, address: str, subject_part: str):
     row = admin.locator("#mail-list tr", has_text=address).filter(has_text=subject_part).first
     row.wait_for(timeout=TIMEOUT_MS)
     row.locator(".mail-link").click()
-    admin.wait_for_selector("#mail-subject", timeout=TIMEOUT_MS)
-    assert subject_part in admin.inner_text("#mail-subject")
+    # The tab's state may still show the previous email for a moment: wait for this one.
+    expect(admin.locator("#mail-subject")).to_contain_text(subject_part, timeout=TIMEOUT_MS)
     # Shown sandboxed: an iframe with srcdoc and an empty sandbox, never inside the console DOM.
     frame = admin.locator("#mail-html")
     assert frame.get_attribute("sandbox") == ""
